@@ -1,0 +1,213 @@
+"""``aftersales``: run a service, migrate, load demo data, issue API keys, inspect and replay
+parked messages, regenerate docs/events.md, and simulate the workflow.
+
+Run ``aftersales --help`` or ``aftersales COMMAND --help``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import config as cfg
+from .registry import SERVICES
+
+
+def _cmd_run(args) -> int:
+    from nameko.cli.run import run
+
+    from . import logs
+    from .registry import service_class
+    logs.configure(args.service, os.environ.get("AFTERSALES_LOG_LEVEL", "INFO"),
+                   os.environ.get("AFTERSALES_LOG_FORMAT", "json"))
+    conf = cfg.service_config(args.service)
+    if conf["AFTERSALES"]["secret"] == cfg.DEV_SECRET:
+        import logging
+        logging.getLogger("aftersales").warning(
+            "AFTERSALES_SECRET is not set: using the development secret (never in production)")
+    run([service_class(args.service)], conf)
+    return 0
+
+
+def _engine(service):
+    from .db import make_engine
+    return make_engine(cfg.database_url(service))
+
+
+def _cmd_migrate(args) -> int:
+    from .db import migrate
+    from .registry import migrations_dir
+    for name in args.services or SERVICES:
+        engine = _engine(name)
+        migrate(engine, migrations_dir(name))
+        engine.dispose()
+        print(f"{name}: migrated ({cfg.database_url(name).split('://')[0]})")
+    return 0
+
+
+def _cmd_seed(args) -> int:
+    from .db import migrate, session_factory
+    from .registry import migrations_dir, seed_module
+    for name in args.services or SERVICES:
+        engine = _engine(name)
+        migrate(engine, migrations_dir(name))
+        with session_factory(engine)() as session:
+            report = seed_module(name).seed(session, only_if_empty=args.if_empty)
+            session.commit()
+        engine.dispose()
+        print(f"{name}: {report}")
+    return 0
+
+
+def _cmd_keys(args) -> int:
+    from .auth import issue_key
+    secret = os.environ.get("AFTERSALES_SECRET", cfg.DEV_SECRET)
+    print(issue_key(secret, args.branch, args.role, args.engineer_id))
+    return 0
+
+
+def _cmd_parked(args) -> int:
+    from .messaging.parking import ParkingLot
+    lot = ParkingLot(os.environ.get("AMQP_URI", cfg.DEFAULT_AMQP_URI), args.service,
+                     cfg.retry_delays_ms())
+    if args.action == "list":
+        items = lot.list()
+        if args.json:
+            print(json.dumps([p.summary() for p in items], ensure_ascii=False, indent=2))
+        elif not items:
+            print(f"no parked messages for {args.service}")
+        else:
+            for p in items:
+                s = p.summary()
+                print(f"{s['parked_id']}  {s['parked_at'][:19]}  {s['queue']}  "
+                      f"attempts={s['attempts']}  {s['reason'][:120]}")
+            print(f"{len(items)} parked message(s); `aftersales parked show --service "
+                  f"{args.service} ID` shows one, `replay` sends it back")
+        return 0
+    if not args.id and not (args.action == "replay" and args.all):
+        print(f"parked {args.action}: give the parked message's ID"
+              + (" (or --all)" if args.action == "replay" else ""), file=sys.stderr)
+        return 2
+    try:
+        if args.action == "show":
+            p = lot.show(args.id)
+            print(json.dumps(p.summary(), ensure_ascii=False, indent=2))
+            print(p.body_text())
+        elif args.action == "replay":
+            done = lot.replay(None if args.all else args.id)
+            print(f"replayed {len(done)} message(s) to their original queues")
+        elif args.action == "purge":
+            lot.purge(args.id)
+            print(f"purged {args.id}")
+    except LookupError as exc:
+        print(str(exc).strip("'\""), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_events_doc(args) -> int:
+    from .eventsdoc import render
+    path = cfg.reference_dir().parent.parent / "docs" / "events.md"
+    text = render()
+    if args.check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            print("docs/events.md is out of date: run `aftersales events-doc`", file=sys.stderr)
+            return 1
+        print("docs/events.md is up to date")
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_makemigration(args) -> int:
+    import tempfile
+
+    from alembic import command
+    from alembic.config import Config
+
+    from .db import make_engine, migrate
+    from .registry import migrations_dir
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/m.db")
+        migrate(engine, migrations_dir(args.service))
+        c = Config()
+        c.set_main_option("script_location", str(migrations_dir(args.service)))
+        c.attributes["connection_engine"] = engine
+        versions = sorted((migrations_dir(args.service) / "versions").glob("*.py"))
+        rev = f"{len(versions) + 1:04d}"
+        command.revision(c, message=args.message, autogenerate=True, rev_id=rev)
+    return 0
+
+
+def _cmd_simulate(args) -> int:
+    from .simulator import main as simulate
+    return simulate(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="aftersales",
+        description="After-sales service platform (售后服务平台): operate the four services.",
+        epilog="Configuration comes from the environment (AMQP_URI, <SERVICE>_DATABASE_URL, "
+               "<SERVICE>_HTTP, AFTERSALES_SECRET, ...): see docs/architecture.md.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run one service in the foreground (Ctrl-C or SIGTERM stops it cleanly)")
+    r.add_argument("service", choices=SERVICES)
+    r.set_defaults(func=_cmd_run)
+
+    m = sub.add_parser("migrate", help="apply database migrations (services do this on start too)")
+    m.add_argument("services", nargs="*", metavar="SERVICE",
+                   help=f"any of {', '.join(SERVICES)} (default: all)")
+    m.set_defaults(func=_cmd_migrate)
+
+    s = sub.add_parser("seed", help="load the demo reference data (branches' engineers, parts, assets)")
+    s.add_argument("services", nargs="*", metavar="SERVICE", help="default: all")
+    s.add_argument("--if-empty", action="store_true", help="only where the service has no data yet")
+    s.set_defaults(func=_cmd_seed)
+
+    k = sub.add_parser("keys", help="API keys")
+    ksub = k.add_subparsers(dest="keys_action", required=True)
+    ki = ksub.add_parser("issue", help="print a new signed API key")
+    ki.add_argument("--branch", required=True, help="branch code (e.g. SH) or HQ for all branches")
+    ki.add_argument("--role", required=True,
+                    help="admin, manager, agent, dispatcher, engineer, integration, warehouse or qc")
+    ki.add_argument("--engineer-id", help="required for --role engineer")
+    ki.set_defaults(func=_cmd_keys)
+
+    pk = sub.add_parser("parked", help="list, show, replay or purge a service's parked messages")
+    pk.add_argument("action", choices=["list", "show", "replay", "purge"])
+    pk.add_argument("id", nargs="?", help="the parked message's ID (from `list`)")
+    pk.add_argument("--service", required=True, choices=SERVICES)
+    pk.add_argument("--all", action="store_true", help="with replay: every parked message")
+    pk.add_argument("--json", action="store_true", help="with list: JSON output")
+    pk.set_defaults(func=_cmd_parked)
+
+    e = sub.add_parser("events-doc", help="regenerate docs/events.md from the event contracts")
+    e.add_argument("--check", action="store_true", help="only check that it is up to date")
+    e.set_defaults(func=_cmd_events_doc)
+
+    mm = sub.add_parser("makemigration", help="(developers) autogenerate a migration for a service")
+    mm.add_argument("service", choices=SERVICES)
+    mm.add_argument("-m", "--message", required=True)
+    mm.set_defaults(func=_cmd_makemigration)
+
+    sim = sub.add_parser("simulate", help="play phone centers, engineers and customers against the running system")
+    sim.add_argument("--tickets", type=int, default=10, help="how many requests to file (default 10)")
+    sim.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each step")
+    sim.add_argument("--intake-url", default=None)
+    sim.add_argument("--dispatch-url", default=None)
+    sim.set_defaults(func=_cmd_simulate)
+    return p
+
+
+def main(argv=None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.command in ("seed", "migrate"):
+        bad = [s for s in args.services if s not in SERVICES]
+        if bad:
+            print(f"unknown service(s): {', '.join(bad)}; one of {', '.join(SERVICES)}", file=sys.stderr)
+            sys.exit(2)
+    sys.exit(args.func(args))

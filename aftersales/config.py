@@ -1,0 +1,78 @@
+"""Configuration from the environment, with defaults that work on a developer's machine.
+
+| variable | default |
+|---|---|
+| ``AMQP_URI`` | ``pyamqp://guest:guest@127.0.0.1:5672//`` |
+| ``AFTERSALES_VAR_DIR`` | ``./var`` (SQLite files, pid files, logs) |
+| ``<SERVICE>_DATABASE_URL`` | ``sqlite:///<var>/<service>.db``; a ``postgresql://`` URL switches to PostgreSQL |
+| ``<SERVICE>_HTTP`` | ``127.0.0.1:8001`` … ``8004`` (intake, dispatch, parts, feedback) |
+| ``AFTERSALES_SECRET`` | a development secret (a warning is logged); signs API keys |
+| ``AFTERSALES_RETRY_DELAYS_MS`` | ``1000,10000,60000``: one retry per delay, then the message is parked |
+| ``AFTERSALES_RELAY_INTERVAL`` | ``1.0`` seconds between outbox polls (the relay is also woken on commit) |
+| ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
+| ``AFTERSALES_LOG_FORMAT`` | ``json`` (or ``text``) |
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_PORTS = {"intake": 8001, "dispatch": 8002, "parts": 8003, "feedback": 8004}
+DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672//"
+DEV_SECRET = "aftersales-development-secret-change-me"
+
+
+def var_dir(env=os.environ) -> Path:
+    return Path(env.get("AFTERSALES_VAR_DIR", "var")).resolve()
+
+
+def database_url(service: str, env=os.environ) -> str:
+    url = env.get(f"{service.upper()}_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{var_dir(env) / (service + '.db')}"
+
+
+def http_address(service: str, env=os.environ) -> str:
+    return env.get(f"{service.upper()}_HTTP", f"127.0.0.1:{DEFAULT_PORTS[service]}")
+
+
+def retry_delays_ms(env=os.environ) -> list[int]:
+    raw = env.get("AFTERSALES_RETRY_DELAYS_MS", "1000,10000,60000")
+    delays = [int(x) for x in raw.split(",") if x.strip()]
+    if any(d <= 0 for d in delays):
+        raise ValueError("AFTERSALES_RETRY_DELAYS_MS: every delay must be a positive number of ms")
+    return delays
+
+
+def service_config(service: str, env=os.environ, **overrides) -> dict:
+    """The nameko config dict of one service. ``overrides`` replace single keys."""
+    if service not in DEFAULT_PORTS:
+        raise ValueError(f"unknown service {service!r}; one of {', '.join(DEFAULT_PORTS)}")
+    max_workers = int(env.get("AFTERSALES_MAX_WORKERS", "10"))
+    cfg = {
+        "AMQP_URI": env.get("AMQP_URI", DEFAULT_AMQP_URI),
+        "WEB_SERVER_ADDRESS": http_address(service, env),
+        "max_workers": max_workers,
+        "parallel_enabled": False,
+        "HEARTBEAT": 30,
+        "AFTERSALES": {
+            "service": service,
+            "database_url": database_url(service, env),
+            "secret": env.get("AFTERSALES_SECRET", DEV_SECRET),
+            "retry_delays_ms": retry_delays_ms(env),
+            "relay_interval": float(env.get("AFTERSALES_RELAY_INTERVAL", "1.0")),
+            "pool_size": max(max_workers + 2, 5),
+            "reference_dir": env.get("AFTERSALES_REFERENCE_DIR", str(reference_dir())),
+        },
+    }
+    for key, value in overrides.items():
+        if key in cfg["AFTERSALES"]:
+            cfg["AFTERSALES"][key] = value
+        else:
+            cfg[key] = value
+    return cfg
+
+
+def reference_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "deploy" / "reference"

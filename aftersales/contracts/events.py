@@ -1,0 +1,263 @@
+"""Every event schema of the platform, in one place, versioned.
+
+An event is published on the exchange ``{source}.events`` (topic, durable) with the routing key
+equal to its ``type``. Its body is an :class:`~aftersales.contracts.envelope.Envelope` whose
+``data`` validates against the schema registered here for ``(type, version)``. Consumers
+ignore fields they do not know (``extra="ignore"``), so adding an optional field is not a new
+version; removing or changing one is.
+
+``docs/events.md`` is generated from this module (``aftersales events-doc``) and a test keeps
+it true.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CHANNELS = ("phone", "email", "web", "wechat", "onsite")
+CATEGORIES = (
+    "emergency_repair", "fault", "maintenance", "consultation",
+    "parts", "training", "installation", "complaint",
+)
+PRIORITIES = ("A", "B", "C")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+
+Channel = Literal["phone", "email", "web", "wechat", "onsite"]
+Category = Literal[
+    "emergency_repair", "fault", "maintenance", "consultation",
+    "parts", "training", "installation", "complaint",
+]
+Priority = Literal["A", "B", "C"]
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+def _nonblank(v: str) -> str:
+    if not v or not v.strip():
+        raise ValueError("must not be empty")
+    return v
+
+
+# --------------------------------------------------------------------------------------
+# Inbound: the phone-center contract (not enveloped: it is the integrators' format)
+# --------------------------------------------------------------------------------------
+class Customer(_Schema):
+    name: str = Field(min_length=1, max_length=200)
+    contact_name: str = Field(min_length=1, max_length=100)
+    phone: str
+    email: str | None = Field(default=None, max_length=254)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if not PHONE_RE.match(v or ""):
+            raise ValueError("is not a phone number (digits, optional leading +, spaces or dashes)")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", v):
+            raise ValueError("is not an e-mail address")
+        return v
+
+
+class Site(_Schema):
+    address: str = Field(min_length=1, max_length=500)
+    project: str | None = Field(default=None, max_length=200)
+    contract_no: str | None = Field(default=None, max_length=100)
+
+
+class Asset(_Schema):
+    serial_no: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    component: str | None = Field(default=None, max_length=100)
+
+
+class Fault(_Schema):
+    description: str = Field(min_length=1, max_length=5000)
+    category: Category | None = None
+
+    _desc = field_validator("description")(_nonblank)
+
+
+class RepairRequested(_Schema):
+    """Phone-center intake event: exchange ``phone_center.events``, key ``repair_requested``."""
+
+    request_id: str = Field(min_length=1, max_length=100)
+    source: str = Field(min_length=1, max_length=100)
+    branch: str = Field(min_length=1, max_length=20)
+    channel: Channel
+    received_at: datetime
+    customer: Customer
+    site: Site
+    asset: Asset = Field(default_factory=Asset)
+    fault: Fault
+    priority: Priority | None = None
+    expected_by: datetime | None = None
+
+    @field_validator("received_at", "expected_by", mode="before")
+    @classmethod
+    def _with_offset(cls, v):
+        if v is None:
+            return v
+        if not isinstance(v, str):
+            raise ValueError("must be an ISO-8601 time stamp string with an offset")
+        try:
+            parsed = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("is not an ISO-8601 time stamp") from None
+        if parsed.tzinfo is None:
+            raise ValueError("has no UTC offset (write e.g. 2026-11-22T09:30:00+08:00)")
+        return parsed
+
+
+# --------------------------------------------------------------------------------------
+# Events between services (data part of the envelope)
+# --------------------------------------------------------------------------------------
+class FieldError(_Schema):
+    field: str
+    message: str
+
+
+class WarrantyDecision(_Schema):
+    status: Literal["in_warranty", "expired", "unknown_asset"]
+    ends_on: date | None = None
+    component_category: str | None = None
+
+
+class TicketOpenedV1(_Schema):
+    ticket_no: str
+    request_id: str
+    source: str
+    channel: Channel
+    received_at: datetime
+    priority: Priority
+    category: Category
+    needs_visit: bool
+    customer: Customer
+    site: Site
+    asset: Asset
+    fault: Fault
+    warranty: WarrantyDecision
+    duplicate: bool = False
+
+
+class RequestRejectedV1(_Schema):
+    request_id: str | None
+    source: str | None
+    errors: list[FieldError]
+
+
+class EngineerAssignedV1(_Schema):
+    ticket_no: str
+    engineer_id: str
+    engineer_name: str
+    reason: str
+
+
+class AssignmentFailedV1(_Schema):
+    ticket_no: str
+    reason: str
+    escalated_to: str
+
+
+class JobAcceptedV1(_Schema):
+    ticket_no: str
+    engineer_id: str
+    accepted_at: datetime
+
+
+class EngineerCheckedInV1(_Schema):
+    ticket_no: str
+    engineer_id: str
+    checked_in_at: datetime
+
+
+class PartLine(_Schema):
+    sku: str = Field(min_length=1)
+    quantity: int = Field(ge=1)
+    serial_no: str | None = None
+
+
+class JobCompletedV1(_Schema):
+    ticket_no: str
+    engineer_id: str
+    completed_at: datetime
+    summary: str
+    parts_used: list[PartLine] = Field(default_factory=list)
+
+
+class PartsConsumedV1(_Schema):
+    ticket_no: str
+    warehouse: str
+    lines: list[PartLine]
+    shortages: list[PartLine] = Field(default_factory=list)
+
+
+class SurveyIssuedV1(_Schema):
+    ticket_no: str
+    survey_id: str
+    expires_at: datetime
+
+
+# --------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EventSpec:
+    source: str          # publishing service; exchange is f"{source}.events"
+    type: str            # routing key
+    version: int
+    schema: type[BaseModel]
+    summary: str
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.source}.events"
+
+
+EVENTS: dict[tuple[str, int], EventSpec] = {}
+
+
+def _register(source: str, type_: str, version: int, schema: type[BaseModel], summary: str) -> None:
+    EVENTS[(type_, version)] = EventSpec(source, type_, version, schema, summary)
+
+
+_register("intake", "ticket_opened", 1, TicketOpenedV1,
+          "A request was accepted and a ticket numbered. Also re-sent with `duplicate: true` and "
+          "the same `ticket_no` when the same (source, request_id) arrives again.")
+_register("intake", "request_rejected", 1, RequestRejectedV1,
+          "A request failed validation; every offending field is named. The original message is parked.")
+_register("dispatch", "engineer_assigned", 1, EngineerAssignedV1,
+          "An engineer was chosen for the ticket; `reason` explains the choice.")
+_register("dispatch", "assignment_failed", 1, AssignmentFailedV1,
+          "Nobody in the branch could take the ticket; it was escalated.")
+_register("dispatch", "job_accepted", 1, JobAcceptedV1, "The assigned engineer accepted the job.")
+_register("dispatch", "engineer_checked_in", 1, EngineerCheckedInV1, "The engineer checked in on site.")
+_register("dispatch", "job_completed", 1, JobCompletedV1,
+          "The engineer completed the work; `parts_used` lists the parts fitted.")
+_register("parts", "parts_consumed", 1, PartsConsumedV1,
+          "Parts fitted on a job were taken out of the branch warehouse's stock.")
+_register("feedback", "survey_issued", 1, SurveyIssuedV1,
+          "A satisfaction survey was issued to the customer for the completed ticket.")
+
+
+def spec_for(type_: str, version: int) -> EventSpec:
+    try:
+        return EVENTS[(type_, version)]
+    except KeyError:
+        raise LookupError(f"no schema for event type {type_!r} version {version}") from None
+
+
+def latest(type_: str) -> EventSpec:
+    versions = [s for (t, _), s in EVENTS.items() if t == type_]
+    if not versions:
+        raise LookupError(f"unknown event type {type_!r}")
+    return max(versions, key=lambda s: s.version)

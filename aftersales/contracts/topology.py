@@ -1,0 +1,85 @@
+"""Who listens to what: every exchange, queue and binding of the platform, in one place.
+
+Every service declares the *whole* topology when it starts (declaring is idempotent), so a
+queue exists before its consumer first runs and nothing published in between is lost. The
+outbox relay also publishes with ``mandatory=True`` and keeps any message the broker returns.
+
+Per consumer queue ``Q`` there are:
+- ``Q.retry.<ms>ms``: delay queues (message TTL, dead-lettered back to ``Q``) for bounded retries;
+- ``aftersales.<service>.parked``: the parking queue, where a message that cannot be handled
+  is kept with its reason until an operator replays or purges it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .events import EVENTS
+
+PHONE_CENTER_EXCHANGE = "phone_center.events"
+REPAIR_REQUESTED = "repair_requested"
+SERVICES = ("intake", "dispatch", "parts", "feedback")
+
+
+@dataclass(frozen=True)
+class Binding:
+    exchange: str
+    routing_key: str
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    service: str
+    bindings: tuple[Binding, ...]
+    enveloped: bool = True   # False for the phone-center queue (integrators' own format)
+
+
+def _events(*types: str) -> tuple[Binding, ...]:
+    out = []
+    for t in types:
+        specs = [s for (tt, _), s in EVENTS.items() if tt == t]
+        if not specs:
+            raise LookupError(f"topology names unknown event {t!r}")
+        out.append(Binding(specs[0].exchange, t))
+    return tuple(out)
+
+
+QUEUES: tuple[QueueSpec, ...] = (
+    QueueSpec("aftersales.intake.phone_center", "intake",
+              (Binding(PHONE_CENTER_EXCHANGE, REPAIR_REQUESTED),), enveloped=False),
+    QueueSpec("aftersales.intake.events", "intake", _events(
+        "engineer_assigned", "assignment_failed", "job_accepted", "engineer_checked_in",
+        "job_completed", "parts_consumed", "survey_issued")),
+    QueueSpec("aftersales.dispatch.events", "dispatch", _events("ticket_opened")),
+    QueueSpec("aftersales.parts.events", "parts", _events("job_completed")),
+    QueueSpec("aftersales.feedback.events", "feedback", _events("job_completed")),
+)
+
+
+def exchanges() -> list[str]:
+    names = {PHONE_CENTER_EXCHANGE}
+    names.update(spec.exchange for spec in EVENTS.values())
+    return sorted(names)
+
+
+def queues_of(service: str) -> list[QueueSpec]:
+    return [q for q in QUEUES if q.service == service]
+
+
+def queue(name: str) -> QueueSpec:
+    for q in QUEUES:
+        if q.name == name:
+            return q
+    raise LookupError(f"unknown queue {name!r}")
+
+
+def parking_queue(service: str) -> str:
+    return f"aftersales.{service}.parked"
+
+
+def retry_queue(queue_name: str, delay_ms: int) -> str:
+    return f"{queue_name}.retry.{int(delay_ms)}ms"
+
+
+def consumers_of(type_: str) -> list[str]:
+    return sorted({q.service for q in QUEUES for b in q.bindings if b.routing_key == type_})

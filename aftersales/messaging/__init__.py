@@ -1,0 +1,1 @@
+"""Broker side of the reliability core: topology, consumer entrypoint, outbox relay, parking."""

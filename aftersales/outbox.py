@@ -1,0 +1,136 @@
+"""Transactional outbox and inbox tables, and the unit of work that writes them.
+
+A handler changes state and records its outgoing events (``outbox``) and the id of the event
+it consumed (``inbox``) in ONE database transaction. The relay (``messaging.relay``) publishes
+outbox rows afterwards; a redelivered event finds its ``event_id`` in the inbox and has no
+second effect.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, select,
+                        func)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .contracts.envelope import Envelope, utcnow
+from .contracts.events import latest, spec_for
+
+reliability_metadata = MetaData()
+
+outbox = Table(
+    "outbox", reliability_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("exchange", String(200), nullable=False),
+    Column("routing_key", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+)
+
+inbox = Table(
+    "inbox", reliability_metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("event_type", String(100), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class DuplicateEvent(Exception):
+    """The event was processed already (found in the inbox)."""
+
+
+def make_envelope(service: str, type_: str, data: dict[str, Any], *, ticket_no: str | None,
+                  branch: str | None, version: int | None = None,
+                  occurred_at: datetime | None = None) -> Envelope:
+    spec = spec_for(type_, version) if version else latest(type_)
+    if spec.source != service:
+        raise ValueError(f"{service} may not publish {type_!r}: it belongs to {spec.source}")
+    validated = spec.schema.model_validate(data)
+    return Envelope(
+        event_id=uuid.uuid4(), type=type_, version=spec.version,
+        occurred_at=occurred_at or utcnow(), source=service,
+        ticket_no=ticket_no, branch=branch,
+        data=validated.model_dump(mode="json", exclude_none=False),
+    )
+
+
+class UnitOfWork:
+    """One transaction: state, outgoing events and processed event ids commit together.
+
+    Services subclass it to attach their repositories in :meth:`_open`.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session], service: str,
+                 on_commit: Callable[[], None] | None = None):
+        self._session_factory = session_factory
+        self.service = service
+        self._on_commit = on_commit
+        self.session: Session | None = None
+        self.published: list[Envelope] = []
+
+    def __enter__(self):
+        self.session = self._session_factory()
+        self.published = []
+        self._open(self.session)
+        return self
+
+    def _open(self, session: Session) -> None:
+        """Attach repositories (overridden by services)."""
+
+    def __exit__(self, *exc):
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    # -- outbox ---------------------------------------------------------------------------
+    def publish(self, type_: str, data: dict[str, Any], *, ticket_no: str | None = None,
+                branch: str | None = None, version: int | None = None) -> Envelope:
+        env = make_envelope(self.service, type_, data, ticket_no=ticket_no, branch=branch,
+                            version=version)
+        self.session.execute(outbox.insert().values(
+            event_id=str(env.event_id), exchange=f"{self.service}.events", routing_key=type_,
+            body=json.dumps(env.to_json_dict(), ensure_ascii=False), created_at=utcnow(),
+            attempts=0,
+        ))
+        self.published.append(env)
+        return env
+
+    # -- inbox ----------------------------------------------------------------------------
+    def seen(self, event_id: uuid.UUID | str) -> bool:
+        return self.session.execute(
+            select(inbox.c.event_id).where(inbox.c.event_id == str(event_id))
+        ).first() is not None
+
+    def record_processed(self, event_id: uuid.UUID | str, event_type: str) -> None:
+        self.session.execute(inbox.insert().values(
+            event_id=str(event_id), event_type=event_type, processed_at=utcnow()))
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            if "inbox" in str(exc.orig).lower() or "inbox_pkey" in str(exc.orig):
+                raise DuplicateEvent(str(exc.orig)) from exc
+            raise
+        if self.published and self._on_commit:
+            self._on_commit()
+
+
+def outbox_backlog(session: Session) -> tuple[int, datetime | None]:
+    """(number of unpublished events, creation time of the oldest)."""
+    row = session.execute(
+        select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+    ).one()
+    return int(row[0]), row[1]

@@ -1,0 +1,248 @@
+"""What every nameko service class is built from: the ``Store`` dependency, JSON HTTP
+helpers, and a ``BaseService`` with ``/health`` and ``/metrics``.
+
+``Store`` connects in ``setup()`` (never at import): engine, migrations (``upgrade head``),
+session factory and the outbox relay, which runs in a managed green thread from ``start()``.
+Workers get a :class:`StoreAccess` whose ``uow()`` opens a unit of work.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+from nameko.web.handlers import http
+from werkzeug.wrappers import Response
+
+from . import metrics
+from .auth import AuthError, Forbidden, principal_from_header
+from .contracts import topology
+from .db import make_engine, migrate, ping, session_factory
+from .errors import Conflict, InvalidInput, NotFound
+from .messaging import broker
+from .messaging.relay import OutboxRelay
+from .outbox import UnitOfWork, outbox_backlog
+
+log = logging.getLogger(__name__)
+
+
+class StoreAccess:
+    def __init__(self, store: "Store"):
+        self._store = store
+        self.config = store.settings
+        self.engine = store.engine
+
+    def uow(self) -> UnitOfWork:
+        s = self._store
+        return s.uow_class(s.sessions, s.service, on_commit=s.relay.wake)
+
+    def health(self):
+        return self._store.health()
+
+    def exposition(self):
+        return metrics.exposition(self._store.collector)
+
+    def principal(self, request):
+        return principal_from_header(self.config["secret"], request.headers.get("Authorization"))
+
+
+class Store(DependencyProvider):
+    def __init__(self, migrations_dir: Path, uow_class=UnitOfWork, gauges=None):
+        self.migrations_dir = Path(migrations_dir)
+        self.uow_class = uow_class
+        self.gauges = gauges   # callable(session, settings) -> list of gauge tuples
+        self.engine = None
+        self.relay = None
+        self._broker_conn = None
+        self._broker_lock = threading.Lock()
+
+    def setup(self):
+        self.settings = self.container.config["AFTERSALES"]
+        self.service = self.settings["service"]
+        self.engine = make_engine(self.settings["database_url"], self.settings.get("pool_size", 12))
+        migrate(self.engine, self.migrations_dir)
+        self.sessions = session_factory(self.engine)
+        self.relay = OutboxRelay(self.engine, self.container.config["AMQP_URI"],
+                                 self.settings["retry_delays_ms"],
+                                 interval=self.settings.get("relay_interval", 1.0),
+                                 metrics=_RelayMetrics(self.service))
+        self.collector = metrics.ServiceCollector(self._collect)
+
+    def start(self):
+        self.container.spawn_managed_thread(self.relay.run, identifier=f"{self.service}.outbox_relay")
+
+    def stop(self):
+        self.relay.stop()
+        self._close_broker()
+        self.engine.dispose()
+
+    def kill(self):
+        self.relay.stop()
+
+    def get_dependency(self, worker_ctx):
+        return StoreAccess(self)
+
+    # -- health and scrape-time gauges ----------------------------------------------------
+    def _close_broker(self):
+        conn, self._broker_conn = self._broker_conn, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:
+                pass
+
+    def _broker_channel(self):
+        if self._broker_conn is None or not self._broker_conn.connected:
+            self._close_broker()
+            self._broker_conn = broker.connection(self.container.config["AMQP_URI"])
+            self._broker_conn.ensure_connection(max_retries=1)
+        return self._broker_conn.default_channel
+
+    def parked_count(self) -> int:
+        with self._broker_lock:
+            try:
+                return broker.queue_depth(self._broker_channel(), topology.parking_queue(self.service))
+            except Exception:
+                self._close_broker()
+                raise
+
+    def health(self) -> tuple[bool, dict]:
+        checks = {}
+        try:
+            ping(self.engine)
+            checks["database"] = {"ok": True, "backend": self.engine.dialect.name}
+        except Exception as exc:
+            checks["database"] = {"ok": False, "error": str(exc).splitlines()[0]}
+        try:
+            checks["broker"] = {"ok": True, "parked_messages": self.parked_count(),
+                                "relay_connected": self.relay.broker_connected}
+        except Exception as exc:
+            checks["broker"] = {"ok": False, "error": str(exc) or type(exc).__name__}
+        return all(c["ok"] for c in checks.values()), checks
+
+    def _collect(self):
+        out = []
+        svc = self.service
+        try:
+            with self.sessions() as session:
+                backlog, oldest = outbox_backlog(session)
+                lag = 0.0
+                if oldest is not None:
+                    if oldest.tzinfo is None:
+                        oldest = oldest.replace(tzinfo=timezone.utc)
+                    lag = max(0.0, (datetime.now(timezone.utc) - oldest).total_seconds())
+                out.append(("aftersales_outbox_pending", "Events waiting in the outbox.",
+                            ["service"], [((svc,), backlog)]))
+                out.append(("aftersales_outbox_lag_seconds",
+                            "Age of the oldest unpublished outbox event.", ["service"],
+                            [((svc,), lag)]))
+                if self.gauges:
+                    out.extend(self.gauges(session, self.settings))
+            db_up = 1
+        except Exception as exc:
+            log.warning("metrics: database unavailable: %s", exc)
+            db_up = 0
+        out.append(("aftersales_database_up", "1 when the service's database answers.",
+                    ["service"], [((svc,), db_up)]))
+        try:
+            parked, broker_up = self.parked_count(), 1
+        except Exception:
+            parked, broker_up = 0, 0
+        out.append(("aftersales_parked_messages", "Messages in the service's parking queue.",
+                    ["service"], [((svc,), parked)]))
+        out.append(("aftersales_broker_up", "1 when the broker answers.", ["service"],
+                    [((svc,), broker_up)]))
+        return out
+
+
+class _RelayMetrics:
+    def __init__(self, service):
+        self._c = metrics.outbox_published_total.labels(service)
+
+    def outbox_published(self, n):
+        if n:
+            self._c.inc(n)
+
+
+# -- HTTP -----------------------------------------------------------------------------------
+def json_response(status: int, doc) -> Response:
+    return Response(json.dumps(doc, ensure_ascii=False, default=str), status=status,
+                    content_type="application/json; charset=utf-8")
+
+
+def error_response(status: int, message: str, **extra) -> Response:
+    return json_response(status, {"error": message, **extra})
+
+
+def read_json(request) -> dict:
+    """The request body as a JSON object, or InvalidInput naming the problem."""
+    raw = request.get_data()
+    if len(raw) > 256 * 1024:
+        raise InvalidInput([{"field": "(body)", "message": "is larger than 256 KiB"}])
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput([{"field": "(body)", "message": "is not UTF-8"}]) from None
+    except ValueError as exc:
+        raise InvalidInput([{"field": "(body)", "message": f"is not JSON ({exc})"}]) from None
+    if not isinstance(doc, dict):
+        raise InvalidInput([{"field": "(body)", "message": "must be a JSON object"}])
+    return doc
+
+
+def json_api(route: str):
+    """Wrap an ``@http`` method: its return value ``(status, doc)`` becomes a JSON response,
+    and the platform's exceptions become JSON errors (401, 403, 404, 409, 422)."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(self, request, *args, **kwargs):
+            started = time.monotonic()
+            try:
+                status, doc = fn(self, request, *args, **kwargs)
+                resp = json_response(status, doc)
+            except AuthError as exc:
+                resp = error_response(401, str(exc))
+            except Forbidden as exc:
+                resp = error_response(403, str(exc))
+            except NotFound as exc:
+                resp = error_response(404, str(exc))
+            except Conflict as exc:
+                resp = error_response(409, str(exc))
+            except InvalidInput as exc:
+                status = 400 if exc.errors and exc.errors[0]["field"] == "(body)" else 422
+                resp = error_response(status, "invalid request", errors=exc.errors)
+            except Exception:
+                log.exception("HTTP %s %s failed", request.method, route)
+                resp = error_response(500, "internal error")
+            svc = getattr(self, "name", "?")
+            metrics.http_requests_total.labels(svc, request.method, route, str(resp.status_code)).inc()
+            log.debug("%s %s -> %s in %.3fs", request.method, route, resp.status_code,
+                      time.monotonic() - started)
+            return resp
+        return wrapper
+    return deco
+
+
+class BaseService:
+    """``/health`` and ``/metrics`` for every service; subclasses set ``name`` and ``store``."""
+
+    name = "base"
+    store: StoreAccess
+
+    @http("GET", "/health")
+    def health(self, request):
+        ok, checks = self.store.health()
+        return json_response(200 if ok else 503,
+                             {"service": self.name, "status": "ok" if ok else "degraded",
+                              "checks": checks})
+
+    @http("GET", "/metrics")
+    def metrics_endpoint(self, request):
+        body, ctype = self.store.exposition()
+        return Response(body, status=200, content_type=ctype)

@@ -1,0 +1,172 @@
+"""Intake's domain: tickets, numbering, classification, warranty, the ticket's status.
+
+Pure Python: no framework, database or broker imports.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# -- categories that need an engineer on site ---------------------------------------------
+VISIT_CATEGORIES = {"emergency_repair", "fault", "maintenance", "installation", "parts"}
+
+
+def needs_visit(category: str) -> bool:
+    return category in VISIT_CATEGORIES
+
+
+# -- ticket numbers -------------------------------------------------------------------------
+def ticket_number(branch: str, day: date, seq: int) -> str:
+    """``SH-20261122-0007``: branch, local day of receipt, sequence within the day."""
+    if seq < 1:
+        raise ValueError("sequence starts at 1")
+    return f"{branch}-{day:%Y%m%d}-{seq:04d}"
+
+
+TICKET_NO_RE = re.compile(r"^[A-Z]{2,5}-\d{8}-\d{4,}$")
+
+
+# -- classification -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    keywords: tuple[str, ...]
+    priority: str | None = None
+    category: str | None = None
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("A-safety-outage", ("停电", "停产", "漏电", "起火", "火灾", "人身安全", "坍塌", "倒塌",
+                             "outage", "production stop", "fire", "electric shock", "collapse",
+                             "safety"), priority="A", category="emergency_repair"),
+    Rule("B-partial", ("局部", "漏水", "渗漏", "调试", "降级", "partial", "leak", "commissioning",
+                       "degraded"), priority="B", category="fault"),
+    Rule("complaint", ("投诉", "complaint", "不满意"), category="complaint"),
+    Rule("consultation", ("咨询", "请问", "如何", "question", "how to"), priority="C",
+         category="consultation"),
+    Rule("maintenance", ("保养", "维护", "巡检", "maintenance", "inspection"), category="maintenance"),
+    Rule("training", ("培训", "training"), category="training"),
+    Rule("installation", ("安装", "installation"), category="installation"),
+    Rule("parts", ("备件", "配件", "spare part"), category="parts"),
+)
+
+
+@dataclass(frozen=True)
+class Classification:
+    priority: str
+    category: str
+    rule: str   # which rule (or "given") decided; recorded on the ticket
+
+
+def classify(description: str, category: str | None, priority: str | None,
+             rules: tuple[Rule, ...] = DEFAULT_RULES) -> Classification:
+    """Fill in what the request left out. Given values always win; the first matching rule
+    decides the rest; otherwise ``fault`` / ``C``."""
+    text = description.lower()
+    decided_by = []
+    for rule in rules:
+        if any(k.lower() in text for k in rule.keywords):
+            if category is None and rule.category:
+                category = rule.category
+                decided_by.append(f"category:{rule.name}")
+            if priority is None and rule.priority:
+                priority = rule.priority
+                decided_by.append(f"priority:{rule.name}")
+        if category is not None and priority is not None:
+            break
+    if category is None:
+        category, _ = "fault", decided_by.append("category:default")
+    if priority is None:
+        priority, _ = "C", decided_by.append("priority:default")
+    return Classification(priority, category, ",".join(decided_by) or "given")
+
+
+# -- warranty -------------------------------------------------------------------------------
+DEFAULT_TERMS_MONTHS = {
+    "main_structure": 120,
+    "water_electrical": 24,
+    "decoration": 12,
+    "other": 12,
+}
+REPLACED_PART_MONTHS = 3
+
+
+def add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    import calendar
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class AssetRecord:
+    serial_no: str
+    model: str
+    component_category: str
+    acceptance_date: date
+    manufacturer_term_months: int | None = None
+    branch: str | None = None
+    customer: str | None = None
+    site: str | None = None
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class WarrantyDecision:
+    status: str                 # in_warranty | expired | unknown_asset
+    ends_on: date | None = None
+    component_category: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "ends_on": self.ends_on.isoformat() if self.ends_on else None,
+                "component_category": self.component_category}
+
+
+def warranty_for(asset: AssetRecord | None, on: date,
+                 terms: dict[str, int] | None = None) -> WarrantyDecision:
+    if asset is None:
+        return WarrantyDecision("unknown_asset")
+    terms = {**DEFAULT_TERMS_MONTHS, **(terms or {})}
+    if asset.component_category == "equipment":
+        months = asset.manufacturer_term_months or terms["other"]
+    else:
+        months = terms.get(asset.component_category, terms["other"])
+    ends = add_months(asset.acceptance_date, months)
+    return WarrantyDecision("in_warranty" if on <= ends else "expired", ends,
+                            asset.component_category)
+
+
+# -- the ticket's status from its timeline --------------------------------------------------
+# Later steps win whatever order their events arrive in (out-of-order safe).
+STATUS_BY_EVENT = {
+    "ticket_opened": "open",
+    "assignment_failed": "escalated",
+    "engineer_assigned": "assigned",
+    "job_accepted": "accepted",
+    "engineer_checked_in": "on_site",
+    "job_completed": "completed",
+    "survey_issued": "completed",
+}
+STATUS_RANK = ["open", "escalated", "assigned", "accepted", "on_site", "completed"]
+
+
+def status_from(event_types: list[str]) -> str:
+    statuses = [STATUS_BY_EVENT[t] for t in event_types if t in STATUS_BY_EVENT] or ["open"]
+    return max(statuses, key=STATUS_RANK.index)
+
+
+@dataclass
+class Ticket:
+    ticket_no: str
+    branch: str
+    source: str
+    request_id: str
+    channel: str
+    received_at: datetime
+    priority: str
+    category: str
+    classification_rule: str
+    warranty: WarrantyDecision
+    request: dict = field(default_factory=dict)   # the validated request as received
+    status: str = "open"

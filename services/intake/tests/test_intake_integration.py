@@ -1,0 +1,81 @@
+"""Intake against the real broker and database (SQLite and PostgreSQL)."""
+import json
+
+import pytest
+
+from tests.support.broker import publish_raw, publish_request
+from tests.support.data import repair_request
+from tests.support.fixtures import auth
+
+pytestmark = pytest.mark.integration
+
+
+def test_phone_center_event_opens_a_ticket_with_chinese_text_intact(services, watcher, http):
+    services.start("intake")
+    body = repair_request()
+    publish_request(services.broker_uri, body)
+
+    [opened] = watcher.of_type("ticket_opened", request_id=body["request_id"])
+    assert opened["version"] == 1 and opened["branch"] == "SH"
+    ticket_no = opened["ticket_no"]
+    assert ticket_no.startswith("SH-20261122-")
+    assert opened["data"]["priority"] == "B"          # 局部 / 漏水 → B
+    assert opened["data"]["warranty"]["status"] == "in_warranty"
+    assert opened["data"]["customer"]["contact_name"] == "张伟"
+
+    r = http.get(services.url("intake", f"/api/v1/tickets/{ticket_no}"), headers=auth("SH"))
+    assert r.status_code == 200, r.text
+    view = r.json()
+    assert view["site"]["address"] == "上海市宝山区富锦路885号3号厂房"
+    assert view["fault"]["description"] == body["fault"]["description"]
+    assert [e["type"] for e in view["timeline"]] == ["ticket_opened"]
+
+
+def test_same_request_twice_opens_one_ticket_and_answers_the_same_number(services, watcher):
+    services.start("intake")
+    body = repair_request()
+    publish_request(services.broker_uri, body)
+    publish_request(services.broker_uri, body)
+    answers = watcher.of_type("ticket_opened", count=2, request_id=body["request_id"])
+    assert answers[0]["ticket_no"] == answers[1]["ticket_no"]
+    assert [a["data"]["duplicate"] for a in answers] == [False, True]
+
+
+def test_invalid_request_is_rejected_naming_fields_and_parked(services, watcher):
+    from aftersales.messaging.parking import ParkingLot
+    services.start("intake")
+    body = repair_request(channel="fax", received_at="2026-11-22T09:30:00")
+    body["customer"]["phone"] = "call me"
+    publish_request(services.broker_uri, body)
+    [rej] = watcher.of_type("request_rejected", request_id=body["request_id"])
+    fields = {e["field"] for e in rej["data"]["errors"]}
+    assert fields == {"channel", "received_at", "customer.phone"}
+    lot = ParkingLot(services.broker_uri, "intake")
+    parked = lot.list()
+    assert len(parked) == 1 and "customer.phone" in parked[0].reason
+    assert json.loads(parked[0].body)["request_id"] == body["request_id"]
+
+
+def test_unreadable_message_is_parked_and_can_be_replayed(services, watcher):
+    from aftersales.messaging.parking import ParkingLot
+    services.start("intake")
+    publish_raw(services.broker_uri, "phone_center.events", "repair_requested", b"\xff\xfe not json")
+    lot = ParkingLot(services.broker_uri, "intake")
+    parked = _wait_parked(lot, 1)
+    assert "not UTF-8" in parked[0].reason and parked[0].original_queue == "aftersales.intake.phone_center"
+    # an operator fixes nothing and replays: it is parked again, still with its reason, not lost
+    assert lot.replay(parked[0].parked_id) == [parked[0].parked_id]
+    again = _wait_parked(lot, 1, exclude={parked[0].parked_id})
+    assert "not UTF-8" in again[0].reason
+
+
+def _wait_parked(lot, n, exclude=frozenset(), timeout=10):
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        items = [p for p in lot.list() if p.parked_id not in exclude]
+        if len(items) >= n:
+            return items
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {n} parked message(s), found {len(items)}")
+        time.sleep(0.1)  # ok: polling the broker's queue, no event to wait on

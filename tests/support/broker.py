@@ -132,3 +132,13 @@ class EventWatcher:
             self.conn.release()
         except Exception:
             pass
+
+
+def wait_parked(lot, n: int, exclude=frozenset(), timeout: float = 10.0):
+    """Wait until ``lot`` (a ParkingLot) holds at least ``n`` messages not in ``exclude``."""
+    from .waiting import wait_until
+
+    def probe():
+        items = [p for p in lot.list() if p.parked_id not in exclude]
+        return items if len(items) >= n else None
+    return wait_until(probe, timeout=timeout, what=f"{n} parked message(s) in {lot.queue}")

@@ -3,9 +3,10 @@ import json
 
 import pytest
 
-from tests.support.broker import publish_raw, publish_request
+from tests.support.broker import publish_raw, publish_request, wait_parked
 from tests.support.data import repair_request
 from tests.support.fixtures import auth
+
 
 pytestmark = pytest.mark.integration
 
@@ -61,21 +62,9 @@ def test_unreadable_message_is_parked_and_can_be_replayed(services, watcher):
     services.start("intake")
     publish_raw(services.broker_uri, "phone_center.events", "repair_requested", b"\xff\xfe not json")
     lot = ParkingLot(services.broker_uri, "intake")
-    parked = _wait_parked(lot, 1)
+    parked = wait_parked(lot, 1)
     assert "not UTF-8" in parked[0].reason and parked[0].original_queue == "aftersales.intake.phone_center"
     # an operator fixes nothing and replays: it is parked again, still with its reason, not lost
     assert lot.replay(parked[0].parked_id) == [parked[0].parked_id]
-    again = _wait_parked(lot, 1, exclude={parked[0].parked_id})
+    again = wait_parked(lot, 1, exclude={parked[0].parked_id})
     assert "not UTF-8" in again[0].reason
-
-
-def _wait_parked(lot, n, exclude=frozenset(), timeout=10):
-    import time
-    deadline = time.monotonic() + timeout
-    while True:
-        items = [p for p in lot.list() if p.parked_id not in exclude]
-        if len(items) >= n:
-            return items
-        if time.monotonic() > deadline:
-            raise AssertionError(f"expected {n} parked message(s), found {len(items)}")
-        time.sleep(0.1)  # ok: polling the broker's queue, no event to wait on

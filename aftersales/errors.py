@@ -42,6 +42,10 @@ def pydantic_errors(exc) -> list[dict]:
             msg = msg[len("Value error, "):]
         if err.get("type") == "missing":
             msg = "is required"
+        elif err.get("type") == "string_too_short" and err.get("ctx", {}).get("min_length") == 1:
+            msg = "must not be empty"
+        elif err.get("type") == "string_too_long":
+            msg = f"is longer than {err.get('ctx', {}).get('max_length')} characters"
         elif err.get("type") == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             msg = f"must be one of {expected}; got {err.get('input')!r}"

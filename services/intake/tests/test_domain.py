@@ -1,0 +1,81 @@
+"""Intake's pure domain: no I/O."""
+from datetime import date
+
+import pytest
+
+from services.intake.domain import model
+
+
+def test_ticket_numbers_are_branch_day_and_sequence():
+    assert model.ticket_number("SH", date(2026, 11, 22), 7) == "SH-20261122-0007"
+    assert model.TICKET_NO_RE.match(model.ticket_number("GZ", date(2026, 1, 2), 12345))
+    with pytest.raises(ValueError):
+        model.ticket_number("SH", date(2026, 11, 22), 0)
+
+
+@pytest.mark.parametrize("text,priority,category", [
+    ("车间全部停电，生产线停产", "A", "emergency_repair"),
+    ("配电柜漏电，有人身安全风险", "A", "emergency_repair"),
+    ("Fire in the compressor room", "A", "emergency_repair"),
+    ("屋面局部漏水", "B", "fault"),
+    ("新设备调试期间报警", "B", "fault"),
+    ("请问如何申请年度保养", "C", "consultation"),
+    ("门把手松了", "C", "fault"),
+])
+def test_classification_by_keywords(text, priority, category):
+    c = model.classify(text, None, None)
+    assert (c.priority, c.category) == (priority, category)
+    assert c.rule  # every decision names what made it
+
+
+def test_given_values_win_over_rules_and_are_recorded_as_given():
+    c = model.classify("车间全部停电", "maintenance", "C")
+    assert (c.priority, c.category, c.rule) == ("C", "maintenance", "given")
+
+
+def test_default_classification_is_recorded():
+    c = model.classify("门把手松了", None, None)
+    assert c.rule == "category:default,priority:default"
+
+
+def _asset(category, accepted, term=None):
+    return model.AssetRecord("S1", "M", category, accepted, term)
+
+
+@pytest.mark.parametrize("category,accepted,on,status,ends", [
+    ("main_structure", date(2019, 6, 18), date(2026, 11, 22), "in_warranty", date(2029, 6, 18)),
+    ("water_electrical", date(2024, 3, 2), date(2026, 3, 2), "in_warranty", date(2026, 3, 2)),
+    ("water_electrical", date(2024, 3, 2), date(2026, 3, 3), "expired", date(2026, 3, 2)),
+    ("decoration", date(2025, 1, 15), date(2026, 11, 22), "expired", date(2026, 1, 15)),
+    ("other", date(2024, 2, 29), date(2025, 2, 28), "in_warranty", date(2025, 2, 28)),
+])
+def test_warranty_terms_from_the_acceptance_date(category, accepted, on, status, ends):
+    d = model.warranty_for(_asset(category, accepted), on)
+    assert (d.status, d.ends_on) == (status, ends)
+
+
+def test_equipment_uses_the_manufacturer_term():
+    d = model.warranty_for(_asset("equipment", date(2025, 9, 10), 18), date(2026, 11, 22))
+    assert (d.status, d.ends_on) == ("in_warranty", date(2027, 3, 10))
+
+
+def test_unknown_asset():
+    assert model.warranty_for(None, date(2026, 11, 22)).status == "unknown_asset"
+
+
+def test_branch_terms_override_the_defaults():
+    d = model.warranty_for(_asset("decoration", date(2025, 1, 15)), date(2026, 11, 22),
+                           terms={"decoration": 24})
+    assert d.status == "in_warranty"
+
+
+def test_status_is_the_latest_step_whatever_the_arrival_order():
+    assert model.status_from(["ticket_opened"]) == "open"
+    assert model.status_from(["job_completed", "ticket_opened", "job_accepted"]) == "completed"
+    assert model.status_from(["engineer_checked_in", "engineer_assigned"]) == "on_site"
+    assert model.status_from(["parts_consumed"]) == "open"
+
+
+def test_categories_needing_a_visit():
+    assert model.needs_visit("fault") and model.needs_visit("emergency_repair")
+    assert not model.needs_visit("consultation") and not model.needs_visit("complaint")

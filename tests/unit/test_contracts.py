@@ -1,0 +1,77 @@
+"""Event contracts, docs/events.md, and the request schema's error messages."""
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from aftersales.contracts import topology
+from aftersales.contracts.events import EVENTS, RepairRequested
+from aftersales.errors import pydantic_errors
+from aftersales.eventsdoc import render
+from aftersales.outbox import make_envelope
+from tests.support.data import repair_request
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_docs_events_md_is_generated_from_the_contracts():
+    assert (ROOT / "docs" / "events.md").read_text(encoding="utf-8") == render(), \
+        "docs/events.md is out of date: run `make docs`"
+
+
+def test_every_event_is_published_on_its_services_exchange_and_consumed_by_someone():
+    for (type_, version), spec in EVENTS.items():
+        assert spec.exchange == f"{spec.source}.events"
+        if type_ != "request_rejected":   # answered to integrators, no internal consumer
+            assert topology.consumers_of(type_), f"nobody consumes {type_}"
+
+
+def test_every_binding_names_a_known_event():
+    known = {t for t, _ in EVENTS}
+    for q in topology.QUEUES:
+        for b in q.bindings:
+            assert b.routing_key in known or b.exchange == topology.PHONE_CENTER_EXCHANGE
+
+
+def test_a_valid_request_round_trips_chinese_text():
+    body = repair_request()
+    req = RepairRequested.model_validate(body)
+    assert req.model_dump(mode="json")["site"]["address"] == body["site"]["address"]
+
+
+@pytest.mark.parametrize("change,field,fragment", [
+    (lambda b: b.pop("request_id"), "request_id", "is required"),
+    (lambda b: b.update(channel="fax"), "channel", "must be one of"),
+    (lambda b: b.update(received_at="2026-11-22T09:30:00"), "received_at", "no UTC offset"),
+    (lambda b: b.update(received_at="yesterday"), "received_at", "not an ISO-8601"),
+    (lambda b: b["fault"].update(description="   "), "fault.description", "must not be empty"),
+    (lambda b: b["customer"].update(phone="abc"), "customer.phone", "not a phone number"),
+    (lambda b: b.update(priority="D"), "priority", "must be one of"),
+    (lambda b: b["fault"].update(category="repairs"), "fault.category", "must be one of"),
+    (lambda b: b["customer"].update(email="nope"), "customer.email", "not an e-mail"),
+])
+def test_each_bad_field_is_named_with_a_clear_message(change, field, fragment):
+    body = repair_request()
+    change(body)
+    with pytest.raises(ValidationError) as exc:
+        RepairRequested.model_validate(body)
+    errors = pydantic_errors(exc.value)
+    assert [e["field"] for e in errors] == [field]
+    assert fragment in errors[0]["message"]
+
+
+def test_unknown_fields_are_ignored():
+    body = repair_request()
+    body["future_field"] = {"x": 1}
+    RepairRequested.model_validate(body)
+
+
+def test_an_envelope_is_validated_against_its_schema_and_owner():
+    env = make_envelope("intake", "request_rejected",
+                        {"request_id": "r", "source": "s", "errors": []}, ticket_no=None, branch="SH")
+    assert env.version == 1 and env.source == "intake"
+    with pytest.raises(ValueError, match="belongs to intake"):
+        make_envelope("dispatch", "request_rejected",
+                      {"request_id": "r", "source": "s", "errors": []}, ticket_no=None, branch="SH")
+    with pytest.raises(ValidationError):
+        make_envelope("intake", "ticket_opened", {"ticket_no": "x"}, ticket_no="x", branch="SH")

@@ -63,19 +63,29 @@ def test_an_event_committed_while_the_broker_is_down_goes_out_when_it_returns(in
     up._close()
 
 
-def test_an_unroutable_event_stays_in_the_outbox_with_its_error(intake_db, clean_broker):
+def test_an_unroutable_event_stays_in_the_outbox_until_its_queue_is_back(intake_db, clean_broker):
     from aftersales.contracts.envelope import utcnow
+    from tests.support.broker import Connection
+    relay = OutboxRelay(intake_db, clean_broker, RETRY_DELAYS_MS)
+    relay._ensure_channel()                      # connected (and declared the topology) ...
+    with Connection(clean_broker) as conn:      # ... then someone deleted dispatch's queue
+        conn.channel().queue_delete("aftersales.dispatch.events")
     with intake_db.begin() as c:
         c.execute(outbox.insert().values(event_id="00000000-0000-0000-0000-000000000001",
-                                         exchange="intake.events", routing_key="nobody_listens",
+                                         exchange="intake.events", routing_key="ticket_opened",
                                          body="{}", created_at=utcnow(), attempts=0))
-    relay = OutboxRelay(intake_db, clean_broker, RETRY_DELAYS_MS)
     assert relay.publish_pending() == 0
     with intake_db.connect() as c:
         row = c.execute(select(outbox)).mappings().one()
     assert row["published_at"] is None and row["attempts"] == 1
     assert "unroutable" in row["last_error"] and row["next_attempt_at"] is not None
     assert relay.publish_pending() == 0  # backing off: not retried at once
+    # the relay declared the topology again; once the back-off has passed the event goes out
+    with intake_db.begin() as c:
+        c.execute(outbox.update().values(next_attempt_at=utcnow()))
+    assert relay.publish_pending() == 1
+    with Connection(clean_broker) as conn:
+        assert conn.channel().queue_declare("aftersales.dispatch.events", passive=True).message_count == 1
     relay._close()
 
 

@@ -4,8 +4,10 @@
   confirms (one round trip for the batch, not one per message);
 - publisher confirms: a row is marked sent only after the broker acknowledged it; a nack or a
   lost connection leaves it unsent, to go again (consumers are idempotent by ``event_id``);
-- ``mandatory=True``: a message the broker returns as unroutable stays unsent, its error is
-  recorded, the topology is declared again and the row is retried with back-off;
+- ``mandatory=True`` for every event the platform itself consumes: a message the broker
+  returns as unroutable stays unsent, its error is recorded, the topology is declared again
+  and the row is retried with back-off (an event only integrators subscribe to, such as
+  ``request_rejected``, may have no queue bound and is published without it);
 - woken by the unit of work after each commit, and polling every ``interval`` seconds, so an
   event created while the broker was down goes out as soon as the broker is back.
 """
@@ -20,6 +22,7 @@ import amqp
 from sqlalchemy import or_, select, update
 
 from ..contracts.envelope import utcnow
+from ..contracts import topology
 from ..outbox import outbox
 from . import broker
 
@@ -171,8 +174,10 @@ class OutboxRelay:
                 content_encoding="utf-8", delivery_mode=2, message_id=r.event_id,
                 type=r.routing_key, application_headers={"x-outbox-id": r.id},
             )
+            # mandatory where the platform itself consumes the event: unroutable is then a
+            # fault; an event only integrators subscribe to may have no queue yet
             channel.basic_publish(msg, exchange=r.exchange, routing_key=r.routing_key,
-                                  mandatory=True)
+                                  mandatory=bool(topology.consumers_of(r.routing_key)))
             self._seq += 1
             self._pending[self._seq] = r.id
             by_tag[self._seq] = r

@@ -68,3 +68,69 @@ def test_unreadable_message_is_parked_and_can_be_replayed(services, watcher):
     assert lot.replay(parked[0].parked_id) == [parked[0].parked_id]
     again = wait_parked(lot, 1, exclude={parked[0].parked_id})
     assert "not UTF-8" in again[0].reason
+
+
+def test_http_door_follows_the_same_rules_as_the_bus(services, watcher, http):
+    services.start("intake")
+    url = services.url("intake", "/api/v1/tickets")
+    body = repair_request(branch="BJ", asset={"serial_no": "BJ-GJ-2018-0003"},
+                          fault={"description": "仓库钢结构立柱变形，有人身安全风险"})
+    r = http.post(url, json=body, headers=auth("BJ", "agent"))
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["outcome"] == "opened" and doc["priority"] == "A"
+    [opened] = watcher.of_type("ticket_opened", request_id=body["request_id"])
+    assert opened["ticket_no"] == doc["ticket_no"]
+
+    again = http.post(url, json=body, headers=auth("BJ", "agent"))
+    assert again.status_code == 200 and again.json() == {**doc, "outcome": "duplicate"}
+
+    bad = dict(body, request_id="other", branch="BJ", channel="telex")
+    bad["customer"] = dict(body["customer"], phone="")
+    r = http.post(url, json=bad, headers=auth("BJ", "agent"))
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"channel", "customer.phone"}
+
+    unknown_branch = dict(body, request_id="x2", branch="XX")
+    r = http.post(url, json=unknown_branch, headers=auth("HQ", "agent"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "branch"
+
+    r = http.post(url, data=b"{not json", headers=auth("BJ", "agent"))
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "(body)"
+
+
+def test_http_auth_and_branch_scoping(services, watcher, http):
+    services.start("intake")
+    url = services.url("intake", "/api/v1/tickets")
+    body = repair_request()
+    assert http.post(url, json=body).status_code == 401
+    assert http.post(url, json=body, headers={"Authorization": "Bearer ak1.bad.key"}).status_code == 401
+    r = http.post(url, json=body, headers=auth("BJ", "agent"))       # SH request, BJ key
+    assert r.status_code == 403 and "branch BJ" in r.json()["error"]
+    assert http.post(url, json=body, headers=auth("SH", "engineer", "SH-E001")).status_code == 403
+    ticket_no = http.post(url, json=body, headers=auth("SH", "agent")).json()["ticket_no"]
+    get = services.url("intake", f"/api/v1/tickets/{ticket_no}")
+    assert http.get(get, headers=auth("SH")).status_code == 200
+    assert http.get(get, headers=auth("HQ", "manager")).status_code == 200
+    assert http.get(get, headers=auth("BJ")).status_code == 404      # invisible to other branches
+    assert http.get(services.url("intake", "/api/v1/tickets/SH-20000101-0001"),
+                    headers=auth("SH")).status_code == 404
+
+
+def test_health_and_metrics(services, watcher, http):
+    services.start("intake")
+    body = repair_request()
+    publish_request(services.broker_uri, body)
+    watcher.of_type("ticket_opened", request_id=body["request_id"])
+    h = http.get(services.url("intake", "/health"))
+    assert h.status_code == 200
+    checks = h.json()["checks"]
+    assert checks["database"]["ok"] and checks["broker"]["ok"]
+    assert checks["broker"]["parked_messages"] == 0
+    m = http.get(services.url("intake", "/metrics")).text
+    assert 'aftersales_requests_total{branch="SH",channel="phone",outcome="opened"}' in m
+    assert 'aftersales_requests_total{branch="GZ",channel="wechat",outcome="rejected"} 0.0' in m
+    assert 'aftersales_tickets_open{branch="SH",priority="B",state="open"} 1.0' in m
+    assert 'aftersales_outbox_pending{service="intake"}' in m
+    assert 'aftersales_parked_messages{service="intake"} 0.0' in m
+    assert "张伟" not in m and body["customer"]["phone"] not in m

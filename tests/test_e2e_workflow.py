@@ -95,7 +95,8 @@ def test_a_broker_restart_in_the_middle_of_the_workflow_loses_nothing(services, 
         # the broker is down: the engineer still accepts; the event waits in dispatch's outbox
         engineer_step(http, services, ticket_no, engineer_id, "accept")
         # a phone-center request cannot be published now; intake's HTTP door still takes one
-        r = http.post(services.url("intake", "/api/v1/tickets"), json=repair_request(),
+        r = http.post(services.url("intake", "/api/v1/tickets"),
+                      json=repair_request(asset={"serial_no": "SH-DQ-2024-0107"}),
                       headers=auth("SH", "integration"))
         assert r.status_code == 201, r.text
         second = r.json()["ticket_no"]

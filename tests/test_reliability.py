@@ -113,11 +113,11 @@ def test_a_request_published_while_intake_is_stopped_is_handled_after_restart(se
 def test_concurrent_redelivery_of_one_request_opens_exactly_one_ticket(services, watcher):
     services.start("intake", max_workers=10)
     body = repair_request()
-    for _ in range(30):
+    for _ in range(100):
         publish_request(services.broker_uri, body)
-    answers = watcher.of_type("ticket_opened", count=30, timeout=60, request_id=body["request_id"])
+    answers = watcher.of_type("ticket_opened", count=100, timeout=90, request_id=body["request_id"])
     assert len({a["ticket_no"] for a in answers}) == 1
-    assert sorted(a["data"]["duplicate"] for a in answers) == [False] + [True] * 29
+    assert sorted(a["data"]["duplicate"] for a in answers) == [False] + [True] * 99
 
 
 def test_a_redelivered_event_has_one_effect_on_the_timeline(services, watcher, http):

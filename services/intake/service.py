@@ -2,55 +2,86 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from nameko.web.handlers import http
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aftersales import metrics
-from aftersales.errors import InvalidInput, NotFound
+from aftersales.contracts.events import Category, Priority
+from aftersales.errors import InvalidInput, NotFound, pydantic_errors
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
 from aftersales.service import BaseService, Store, json_api, read_json
 
-from .adapters.repository import IntakeUnitOfWork
+from .adapters.repository import IntakeUnitOfWork, TicketRepository
 from .service_layer import handlers
 
-OPEN_STATES = ("open", "escalated", "assigned", "accepted", "on_site")
+OPEN_STATES = ("open", "linked", "escalated", "assigned", "accepted", "on_site")
 
 
 def gauges(session, settings):
-    from .adapters.repository import TicketRepository
     rows = TicketRepository(session).counts_by()
     samples = [((status, prio, branch), n) for status, prio, branch, n in rows if status in OPEN_STATES]
     return [("aftersales_tickets_open", "Open tickets by state.", ["state", "priority", "branch"],
              samples)]
 
 
-def _count(outcome: handlers.Outcome) -> None:
-    if outcome.branch and outcome.channel:
-        metrics.requests_total.labels(outcome.branch, outcome.channel, outcome.outcome).inc()
+# -- HTTP bodies of the agents' actions -------------------------------------------------------
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ContactBody(_Body):
+    channel: Literal["phone", "sms", "email", "wechat", "onsite"] = "phone"
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReclassifyBody(_Body):
+    priority: Priority | None = None
+    category: Category | None = None
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ResolveBody(_Body):
+    resolution: str = Field(min_length=1, max_length=5000)
+
+
+class ReasonBody(_Body):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+def parse(model, request):
+    try:
+        return model.model_validate(read_json(request))
+    except ValidationError as exc:
+        raise InvalidInput(pydantic_errors(exc)) from None
 
 
 class IntakeService(BaseService):
     name = "intake"
     store = Store(Path(__file__).parent / "migrations", IntakeUnitOfWork, gauges=gauges)
 
-    def _branches(self):
-        b = branches(self.store.config.get("reference_dir"))
-        metrics.init_request_series(b)
-        return b
+    def _reference(self):
+        ref_dir = self.store.config.get("reference_dir")
+        known = branches(ref_dir)
+        metrics.init_request_series(known)
+        policies = {code: handlers.BranchPolicy.load(code, b, ref_dir) for code, b in known.items()}
+        return known, policies
 
     def _receive(self, body: dict) -> handlers.Outcome:
+        known, policies = self._reference()
         try:
-            outcome = handlers.receive_request(self.store.uow(), body, self._branches())
+            outcome = handlers.receive_request(self.store.uow(), body, known, policies)
         except InvalidInput:
             b, ch = body.get("branch"), body.get("channel")
-            if isinstance(b, str) and isinstance(ch, str) and b in self._branches() \
-                    and ch in metrics.CHANNELS:
+            if b in known and ch in metrics.CHANNELS:
                 metrics.requests_total.labels(b, ch, "rejected").inc()
             raise
-        _count(outcome)
+        metrics.requests_total.labels(outcome.branch, outcome.channel, outcome.outcome).inc()
         return outcome
 
+    # -- the bus -----------------------------------------------------------------------------
     @consume_events("aftersales.intake.phone_center")
     def on_repair_requested(self, body):
         self._receive(body)
@@ -59,6 +90,7 @@ class IntakeService(BaseService):
     def on_workflow_event(self, envelope):
         handlers.record_event(self.store.uow(), envelope)
 
+    # -- HTTP --------------------------------------------------------------------------------
     @http("POST", "/api/v1/tickets")
     @json_api("/api/v1/tickets")
     def post_ticket(self, request):
@@ -69,7 +101,13 @@ class IntakeService(BaseService):
         outcome = self._receive(body)
         return (201 if outcome.outcome == "opened" else 200,
                 {"ticket_no": outcome.ticket_no, "outcome": outcome.outcome,
-                 "priority": outcome.priority})
+                 "priority": outcome.priority, "linked_to": outcome.linked_to})
+
+    @http("GET", "/api/v1/tickets")
+    @json_api("/api/v1/tickets")
+    def list_tickets(self, request):
+        principal = self.store.principal(request)
+        return 200, handlers.search(self.store.uow(), principal, dict(request.args))
 
     @http("GET", "/api/v1/tickets/<string:ticket_no>")
     @json_api("/api/v1/tickets/{ticket_no}")
@@ -79,3 +117,48 @@ class IntakeService(BaseService):
         if view is None or not principal.can_access(view["branch"]):
             raise NotFound(f"no ticket {ticket_no}")
         return 200, view
+
+    def _agent(self, request):
+        principal = self.store.principal(request)
+        principal.require_role("agent", "manager", "dispatcher")
+        return principal
+
+    @http("POST", "/api/v1/tickets/<string:ticket_no>/contact")
+    @json_api("/api/v1/tickets/{ticket_no}/contact")
+    def contact(self, request, ticket_no):
+        principal = self._agent(request)
+        body = parse(ContactBody, request)
+        return 200, handlers.record_contact(self.store.uow(), ticket_no, principal,
+                                            body.channel, body.note)
+
+    @http("POST", "/api/v1/tickets/<string:ticket_no>/classification")
+    @json_api("/api/v1/tickets/{ticket_no}/classification")
+    def reclassify(self, request, ticket_no):
+        principal = self._agent(request)
+        body = parse(ReclassifyBody, request)
+        if body.priority is None and body.category is None:
+            raise InvalidInput([{"field": "priority", "message": "give priority and/or category"}])
+        return 200, handlers.reclassify(self.store.uow(), ticket_no, principal,
+                                        priority=body.priority, category=body.category,
+                                        reason=body.reason)
+
+    @http("POST", "/api/v1/tickets/<string:ticket_no>/resolve")
+    @json_api("/api/v1/tickets/{ticket_no}/resolve")
+    def resolve(self, request, ticket_no):
+        principal = self._agent(request)
+        body = parse(ResolveBody, request)
+        return 200, handlers.resolve_remotely(self.store.uow(), ticket_no, principal, body.resolution)
+
+    @http("POST", "/api/v1/tickets/<string:ticket_no>/cancel")
+    @json_api("/api/v1/tickets/{ticket_no}/cancel")
+    def cancel(self, request, ticket_no):
+        principal = self._agent(request)
+        body = parse(ReasonBody, request)
+        return 200, handlers.cancel(self.store.uow(), ticket_no, principal, body.reason)
+
+    @http("POST", "/api/v1/tickets/<string:ticket_no>/split")
+    @json_api("/api/v1/tickets/{ticket_no}/split")
+    def split(self, request, ticket_no):
+        principal = self._agent(request)
+        body = parse(ReasonBody, request)
+        return 200, handlers.split(self.store.uow(), ticket_no, principal, body.reason)

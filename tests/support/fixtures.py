@@ -125,12 +125,11 @@ class ServiceHarness:
 
     def config(self, name, **overrides):
         port = self.ports.setdefault(name, free_port())
-        conf = cfg.service_config(name, env={}, AMQP_URI=self.broker_uri,
-                                  WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
-                                  database_url=self.database_urls[name], secret=SECRET,
-                                  retry_delays_ms=RETRY_DELAYS_MS, relay_interval=0.2)
-        conf.update(overrides)
-        return conf
+        settings = dict(AMQP_URI=self.broker_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+                        database_url=self.database_urls[name], secret=SECRET,
+                        retry_delays_ms=RETRY_DELAYS_MS, relay_interval=0.2)
+        settings.update(overrides)
+        return cfg.service_config(name, env={}, **settings)
 
     def start(self, name, seed=True, **overrides):
         from nameko.containers import ServiceContainer

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from aftersales.contracts.envelope import utcnow
 from aftersales.outbox import UnitOfWork
 
-from ..domain.model import AssetRecord, Ticket, WarrantyDecision
+from ..domain.model import AssetRecord, Ticket
 from .orm import assets, rejections, ticket_sequences, tickets, timeline
 
 
@@ -48,6 +48,8 @@ class TicketRepository:
             ticket_no=t.ticket_no, branch=t.branch, source=t.source, request_id=t.request_id,
             channel=t.channel, received_at=t.received_at, priority=t.priority,
             category=t.category, classification_rule=t.classification_rule, status=t.status,
+            intake_state=t.intake_state, linked_to=t.linked_to,
+            serial_no=(t.request.get("asset") or {}).get("serial_no"),
             customer_phone=t.request["customer"]["phone"], warranty_status=t.warranty.status,
             warranty_ends_on=t.warranty.ends_on, request=t.request, opened_at=now, updated_at=now))
 
@@ -55,9 +57,44 @@ class TicketRepository:
         row = self.session.execute(select(tickets).where(tickets.c.ticket_no == ticket_no)).mappings().first()
         return dict(row) if row else None
 
-    def set_status(self, ticket_no: str, status: str) -> None:
+    def update(self, ticket_no: str, **values) -> None:
         self.session.execute(update(tickets).where(tickets.c.ticket_no == ticket_no)
-                             .values(status=status, updated_at=utcnow()))
+                             .values(**values, updated_at=utcnow()))
+
+    def lock(self, ticket_no: str) -> dict | None:
+        """The ticket, locked for update on PostgreSQL (SQLite: the transaction holds the lock)."""
+        row = self.session.execute(select(tickets).where(tickets.c.ticket_no == ticket_no)
+                                   .with_for_update()).mappings().first()
+        return dict(row) if row else None
+
+    def open_for_serial(self, serial_no: str, branch: str, final_statuses) -> str | None:
+        """The earliest open, unlinked ticket for this asset serial in the branch."""
+        return self.session.execute(
+            select(tickets.c.ticket_no)
+            .where(tickets.c.serial_no == serial_no, tickets.c.branch == branch,
+                   tickets.c.intake_state == "open", tickets.c.status.not_in(final_statuses))
+            .order_by(tickets.c.opened_at).limit(1)).scalar()
+
+    def search(self, *, branch=None, status=None, priority=None, phone=None, received_from=None,
+               received_to=None, page=1, per_page=50) -> tuple[list[dict], int]:
+        conds = []
+        if branch:
+            conds.append(tickets.c.branch == branch)
+        if status:
+            conds.append(tickets.c.status == status)
+        if priority:
+            conds.append(tickets.c.priority == priority)
+        if phone:
+            conds.append(tickets.c.customer_phone == phone)
+        if received_from:
+            conds.append(tickets.c.received_at >= received_from)
+        if received_to:
+            conds.append(tickets.c.received_at < received_to)
+        total = int(self.session.execute(select(func.count()).select_from(tickets).where(*conds)).scalar_one())
+        rows = self.session.execute(
+            select(tickets).where(*conds).order_by(tickets.c.received_at.desc(), tickets.c.ticket_no)
+            .offset((page - 1) * per_page).limit(per_page)).mappings().all()
+        return [dict(r) for r in rows], total
 
     def add_timeline(self, ticket_no: str, event_id: str, type_: str, source: str,
                      occurred_at: datetime, data: dict) -> None:

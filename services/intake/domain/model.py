@@ -59,6 +59,18 @@ class Classification:
     rule: str   # which rule (or "given") decided; recorded on the ticket
 
 
+def rules_from(doc: list[dict]) -> tuple[Rule, ...]:
+    """Rules from a branch's rules file (a JSON list of {name, keywords, priority?, category?})."""
+    out = []
+    for i, r in enumerate(doc):
+        if not r.get("name") or not r.get("keywords"):
+            raise ValueError(f"rule {i}: needs a name and keywords")
+        if r.get("priority") not in (None, "A", "B", "C"):
+            raise ValueError(f"rule {r['name']}: priority must be A, B or C")
+        out.append(Rule(r["name"], tuple(r["keywords"]), r.get("priority"), r.get("category")))
+    return tuple(out)
+
+
 def classify(description: str, category: str | None, priority: str | None,
              rules: tuple[Rule, ...] = DEFAULT_RULES) -> Classification:
     """Fill in what the request left out. Given values always win; the first matching rule
@@ -88,6 +100,7 @@ DEFAULT_TERMS_MONTHS = {
     "water_electrical": 24,
     "decoration": 12,
     "other": 12,
+    "replaced_part": 3,   # a part replaced under service carries 3 months of its own
 }
 REPLACED_PART_MONTHS = 3
 
@@ -137,10 +150,11 @@ def warranty_for(asset: AssetRecord | None, on: date,
                             asset.component_category)
 
 
-# -- the ticket's status from its timeline --------------------------------------------------
-# Later steps win whatever order their events arrive in (out-of-order safe).
+# -- the ticket's status ----------------------------------------------------------------------
+# Intake's own state (open, linked, resolved, cancelled) is set by intake's use cases; the work
+# status comes from the other services' events, where later steps win whatever order their
+# events arrive in (out-of-order safe).
 STATUS_BY_EVENT = {
-    "ticket_opened": "open",
     "assignment_failed": "escalated",
     "engineer_assigned": "assigned",
     "job_accepted": "accepted",
@@ -149,11 +163,53 @@ STATUS_BY_EVENT = {
     "survey_issued": "completed",
 }
 STATUS_RANK = ["open", "escalated", "assigned", "accepted", "on_site", "completed"]
+INTAKE_STATES = ("open", "linked", "resolved", "cancelled")
+FINAL_STATUSES = ("completed", "resolved", "cancelled")
 
 
-def status_from(event_types: list[str]) -> str:
+def work_status(event_types: list[str]) -> str:
     statuses = [STATUS_BY_EVENT[t] for t in event_types if t in STATUS_BY_EVENT] or ["open"]
     return max(statuses, key=STATUS_RANK.index)
+
+
+def status_of(intake_state: str, event_types: list[str]) -> str:
+    """The status customers and agents see."""
+    if intake_state in ("resolved", "cancelled"):
+        return intake_state
+    work = work_status(event_types)
+    if intake_state == "linked" and work == "open":
+        return "linked"
+    return work
+
+
+class TransitionError(Exception):
+    """A use case is not allowed in the ticket's current status."""
+
+
+def check_cancel(status: str) -> None:
+    if status in FINAL_STATUSES:
+        raise TransitionError(f"the ticket is {status}: it can no longer be cancelled")
+
+
+def check_resolve(status: str) -> None:
+    if status not in ("open", "escalated", "linked"):
+        raise TransitionError(f"the ticket is {status}: only a ticket nobody has accepted yet "
+                              "can be resolved remotely")
+
+
+def check_reclassify(status: str) -> None:
+    if status in FINAL_STATUSES:
+        raise TransitionError(f"the ticket is {status}: it can no longer be reclassified")
+
+
+def check_contact(status: str) -> None:
+    if status == "cancelled":
+        raise TransitionError("the ticket is cancelled")
+
+
+def check_split(intake_state: str) -> None:
+    if intake_state != "linked":
+        raise TransitionError("only a linked ticket can be split off")
 
 
 @dataclass
@@ -170,3 +226,5 @@ class Ticket:
     warranty: WarrantyDecision
     request: dict = field(default_factory=dict)   # the validated request as received
     status: str = "open"
+    intake_state: str = "open"
+    linked_to: str | None = None

@@ -1,16 +1,19 @@
-"""Intake's use cases. Each runs in one unit of work: state, outgoing events and the
-processed event id commit together."""
+"""Intake's use cases. Each runs in one unit of work: state, outgoing events, the ticket's
+timeline and the processed event id commit together."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from aftersales.contracts.envelope import Envelope
+from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import RepairRequested
-from aftersales.errors import InvalidInput, pydantic_errors
+from aftersales.errors import Conflict, InvalidInput, NotFound, pydantic_errors
 from aftersales.logs import mask_name, mask_phone
 
 from ..domain import model
@@ -22,10 +25,28 @@ log = logging.getLogger(__name__)
 class Outcome:
     outcome: str          # opened | duplicate | rejected
     ticket_no: str | None = None
-    errors: tuple = ()
     branch: str | None = None
     channel: str | None = None
     priority: str | None = None
+    linked_to: str | None = None
+
+
+@dataclass(frozen=True)
+class BranchPolicy:
+    """A branch's intake settings from the reference data (branches.json, rules files)."""
+    code: str
+    timezone: str
+    rules: tuple
+    warranty_terms: dict
+
+    @classmethod
+    def load(cls, code: str, branch: dict, reference_dir: str | Path) -> "BranchPolicy":
+        rules = model.DEFAULT_RULES
+        path = Path(reference_dir) / "classification" / f"{code}.json"
+        if path.exists():
+            rules = model.rules_from(json.loads(path.read_text(encoding="utf-8"))) + model.DEFAULT_RULES
+        return cls(code, branch.get("timezone", "Asia/Shanghai"), rules,
+                   dict(branch.get("warranty_terms_months", {})))
 
 
 def validate_request(body: dict, branches: dict) -> RepairRequested:
@@ -45,19 +66,32 @@ def validate_request(body: dict, branches: dict) -> RepairRequested:
     return req
 
 
-def receive_request(uow, body: dict, branches: dict) -> Outcome:
+def _str_or_none(body: dict, key: str) -> str | None:
+    value = body.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _publish_and_record(uow, type_: str, data: dict, ticket_no: str, branch: str) -> Envelope:
+    """Publish one of intake's own events and put it on the ticket's timeline (same transaction)."""
+    env = uow.publish(type_, data, ticket_no=ticket_no, branch=branch)
+    uow.tickets.add_timeline(ticket_no, str(env.event_id), type_, "intake", env.occurred_at,
+                             {k: v for k, v in env.data.items() if k != "ticket_no"})
+    return env
+
+
+def receive_request(uow, body: dict, branches: dict, policies: dict[str, BranchPolicy]) -> Outcome:
     """A repair request from any channel: validate, de-duplicate, classify, decide warranty,
-    number the ticket and publish ``ticket_opened`` (or ``request_rejected``)."""
+    number the ticket and publish ``ticket_opened`` (or ``request_rejected``). A request for an
+    asset that already has an open ticket is linked to it (no second dispatch)."""
     with uow:
         try:
             req = validate_request(body, branches)
         except InvalidInput as exc:
-            source = body.get("source") if isinstance(body.get("source"), str) else None
-            request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else None
+            source, request_id = _str_or_none(body, "source"), _str_or_none(body, "request_id")
             uow.tickets.add_rejection(source, request_id, exc.errors)
             uow.publish("request_rejected", {"request_id": request_id, "source": source,
                                              "errors": exc.errors},
-                        branch=body.get("branch") if isinstance(body.get("branch"), str) else None)
+                        branch=_str_or_none(body, "branch"))
             uow.commit()
             log.info("request %s from %s rejected: %s", request_id, source,
                      ", ".join(e["field"] for e in exc.errors))
@@ -66,56 +100,164 @@ def receive_request(uow, body: dict, branches: dict) -> Outcome:
         request = req.model_dump(mode="json")
         existing = uow.tickets.by_request(req.source, req.request_id)
         if existing:
-            ticket = uow.tickets.get(existing)
-            _publish_opened(uow, ticket["ticket_no"], ticket["branch"], ticket["request"],
-                            ticket["priority"], ticket["category"],
-                            {"status": ticket["warranty_status"],
-                             "ends_on": ticket["warranty_ends_on"].isoformat() if ticket["warranty_ends_on"] else None},
-                            duplicate=True)
+            t = uow.tickets.get(existing)
+            _publish_opened(uow, t, duplicate=True)
             uow.commit()
             log.info("request %s from %s is a repeat of %s", req.request_id, req.source, existing)
-            return Outcome("duplicate", existing, branch=req.branch, channel=req.channel,
-                           priority=ticket["priority"])
+            return Outcome("duplicate", existing, req.branch, req.channel, t["priority"], t["linked_to"])
 
-        tz = ZoneInfo(branches[req.branch].get("timezone", "Asia/Shanghai"))
-        local_day = req.received_at.astimezone(tz).date()
-        seq = uow.tickets.next_sequence(req.branch, local_day)
-        ticket_no = model.ticket_number(req.branch, local_day, seq)
-        cls = model.classify(req.fault.description, req.fault.category, req.priority)
-        warranty = model.warranty_for(uow.assets.get(req.asset.serial_no), local_day)
+        policy = policies[req.branch]
+        local_day = req.received_at.astimezone(ZoneInfo(policy.timezone)).date()
+        ticket_no = model.ticket_number(req.branch, local_day,
+                                        uow.tickets.next_sequence(req.branch, local_day))
+        cls = model.classify(req.fault.description, req.fault.category, req.priority, policy.rules)
+        warranty = model.warranty_for(uow.assets.get(req.asset.serial_no), local_day,
+                                      policy.warranty_terms)
+        linked_to = None
+        if req.asset.serial_no:
+            linked_to = uow.tickets.open_for_serial(req.asset.serial_no, req.branch,
+                                                    model.FINAL_STATUSES)
         ticket = model.Ticket(
             ticket_no=ticket_no, branch=req.branch, source=req.source, request_id=req.request_id,
             channel=req.channel, received_at=req.received_at, priority=cls.priority,
             category=cls.category, classification_rule=cls.rule, warranty=warranty,
-            request=request)
+            request=request, status="linked" if linked_to else "open",
+            intake_state="linked" if linked_to else "open", linked_to=linked_to)
         uow.tickets.add(ticket)
-        env = _publish_opened(uow, ticket_no, req.branch, request, cls.priority, cls.category,
-                              warranty.as_dict())
+        env = _publish_opened(uow, uow.tickets.get(ticket_no))
         uow.tickets.add_timeline(ticket_no, str(env.event_id), env.type, "intake",
                                  env.occurred_at, {"priority": cls.priority,
                                                    "category": cls.category,
                                                    "classified_by": cls.rule,
-                                                   "warranty": warranty.as_dict()})
+                                                   "warranty": warranty.as_dict(),
+                                                   "linked_to": linked_to})
+        if linked_to:
+            _publish_and_record(uow, "ticket_linked", {"ticket_no": linked_to,
+                                                       "linked_ticket_no": ticket_no,
+                                                       "serial_no": req.asset.serial_no},
+                                linked_to, req.branch)
         uow.commit()
-        log.info("opened %s for %s (%s) from %s/%s", ticket_no,
+        log.info("opened %s%s for %s (%s) from %s/%s", ticket_no,
+                 f" linked to {linked_to}" if linked_to else "",
                  mask_name(req.customer.contact_name), mask_phone(req.customer.phone),
                  req.source, req.request_id)
-        return Outcome("opened", ticket_no, branch=req.branch, channel=req.channel,
-                       priority=cls.priority)
+        return Outcome("opened", ticket_no, req.branch, req.channel, cls.priority, linked_to)
 
 
-def _publish_opened(uow, ticket_no, branch, request, priority, category, warranty, duplicate=False):
+def _publish_opened(uow, t: dict, duplicate=False, split_from=None):
+    request = t["request"]
+    linked = t["intake_state"] == "linked"
     data = {
-        "ticket_no": ticket_no, "request_id": request["request_id"], "source": request["source"],
-        "channel": request["channel"], "received_at": request["received_at"],
-        "priority": priority, "category": category,
-        "needs_visit": model.needs_visit(category),
+        "ticket_no": t["ticket_no"], "request_id": t["request_id"], "source": t["source"],
+        "channel": t["channel"], "received_at": request["received_at"],
+        "priority": t["priority"], "category": t["category"],
+        "needs_visit": model.needs_visit(t["category"]) and not linked,
         "customer": request["customer"], "site": request["site"], "asset": request["asset"],
-        "fault": request["fault"], "warranty": warranty, "duplicate": duplicate,
+        "fault": request["fault"],
+        "warranty": {"status": t["warranty_status"],
+                     "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None},
+        "duplicate": duplicate, "linked_to": t["linked_to"], "split_from": split_from,
     }
-    return uow.publish("ticket_opened", data, ticket_no=ticket_no, branch=branch)
+    return uow.publish("ticket_opened", data, ticket_no=t["ticket_no"], branch=t["branch"])
 
 
+# -- agents' actions -----------------------------------------------------------------------------
+def _ticket_for_action(uow, ticket_no: str, principal) -> dict:
+    t = uow.tickets.lock(ticket_no)
+    if t is None or not principal.can_access(t["branch"]):
+        raise NotFound(f"no ticket {ticket_no}")
+    return t
+
+
+def _guard(check, *args) -> None:
+    try:
+        check(*args)
+    except model.TransitionError as exc:
+        raise Conflict(str(exc)) from None
+
+
+def _refresh_status(uow, ticket_no: str, intake_state: str) -> str:
+    types = [e["type"] for e in uow.tickets.timeline(ticket_no)]
+    status = model.status_of(intake_state, types)
+    uow.tickets.update(ticket_no, status=status, intake_state=intake_state)
+    return status
+
+
+def record_contact(uow, ticket_no: str, principal, channel: str = "phone",
+                   note: str | None = None, at: datetime | None = None) -> dict:
+    with uow:
+        t = _ticket_for_action(uow, ticket_no, principal)
+        _guard(model.check_contact, t["status"])
+        at = at or utcnow()
+        env = _publish_and_record(uow, "customer_contacted", {
+            "ticket_no": ticket_no, "contacted_at": at.isoformat(), "by": principal.key_id,
+            "channel": channel, "note": note}, ticket_no, t["branch"])
+        first = t["first_contact_at"] is None
+        if first:
+            uow.tickets.update(ticket_no, first_contact_at=at)
+        uow.commit()
+        return {"ticket_no": ticket_no, "first_contact": first, "event_id": str(env.event_id)}
+
+
+def reclassify(uow, ticket_no: str, principal, *, priority: str | None, category: str | None,
+               reason: str) -> dict:
+    with uow:
+        t = _ticket_for_action(uow, ticket_no, principal)
+        _guard(model.check_reclassify, t["status"])
+        new_p, new_c = priority or t["priority"], category or t["category"]
+        if (new_p, new_c) == (t["priority"], t["category"]):
+            raise Conflict("nothing changes: the ticket already has this priority and category")
+        _publish_and_record(uow, "ticket_reclassified", {
+            "ticket_no": ticket_no, "priority": new_p, "category": new_c,
+            "previous_priority": t["priority"], "previous_category": t["category"],
+            "needs_visit": model.needs_visit(new_c) and t["intake_state"] != "linked",
+            "reason": reason, "by": principal.key_id}, ticket_no, t["branch"])
+        uow.tickets.update(ticket_no, priority=new_p, category=new_c,
+                           classification_rule=f"agent:{principal.key_id}")
+        uow.commit()
+        return {"ticket_no": ticket_no, "priority": new_p, "category": new_c}
+
+
+def resolve_remotely(uow, ticket_no: str, principal, resolution: str) -> dict:
+    with uow:
+        t = _ticket_for_action(uow, ticket_no, principal)
+        _guard(model.check_resolve, t["status"])
+        _publish_and_record(uow, "ticket_resolved", {
+            "ticket_no": ticket_no, "resolved_at": utcnow().isoformat(), "resolution": resolution,
+            "by": principal.key_id}, ticket_no, t["branch"])
+        status = _refresh_status(uow, ticket_no, "resolved")
+        uow.commit()
+        return {"ticket_no": ticket_no, "status": status}
+
+
+def cancel(uow, ticket_no: str, principal, reason: str) -> dict:
+    with uow:
+        t = _ticket_for_action(uow, ticket_no, principal)
+        _guard(model.check_cancel, t["status"])
+        _publish_and_record(uow, "ticket_cancelled", {
+            "ticket_no": ticket_no, "cancelled_at": utcnow().isoformat(), "reason": reason,
+            "by": principal.key_id}, ticket_no, t["branch"])
+        status = _refresh_status(uow, ticket_no, "cancelled")
+        uow.commit()
+        return {"ticket_no": ticket_no, "status": status}
+
+
+def split(uow, ticket_no: str, principal, reason: str) -> dict:
+    """An agent decides a linked request is a separate problem: it gets its own dispatch."""
+    with uow:
+        t = _ticket_for_action(uow, ticket_no, principal)
+        _guard(model.check_split, t["intake_state"])
+        was_linked_to = t["linked_to"]
+        uow.tickets.update(ticket_no, intake_state="open", linked_to=None)
+        env = _publish_opened(uow, uow.tickets.get(ticket_no), split_from=was_linked_to)
+        uow.tickets.add_timeline(ticket_no, str(env.event_id), "ticket_split", "intake",
+                                 env.occurred_at, {"reason": reason, "by": principal.key_id})
+        status = _refresh_status(uow, ticket_no, "open")
+        uow.commit()
+        return {"ticket_no": ticket_no, "status": status}
+
+
+# -- the read model: other services' events ------------------------------------------------------
 TIMELINE_FIELDS = {
     "engineer_assigned": ("engineer_id", "engineer_name", "reason"),
     "assignment_failed": ("reason", "escalated_to"),
@@ -143,10 +285,40 @@ def record_event(uow, env: Envelope) -> bool:
         keep = TIMELINE_FIELDS.get(env.type, ())
         uow.tickets.add_timeline(env.ticket_no, str(env.event_id), env.type, env.source,
                                  env.occurred_at, {k: env.data.get(k) for k in keep})
-        types = [e["type"] for e in uow.tickets.timeline(env.ticket_no)]
-        uow.tickets.set_status(env.ticket_no, model.status_from(types))
+        if env.type == "parts_consumed":
+            _register_replaced_parts(uow, env, ticket)
+        _refresh_status(uow, env.ticket_no, ticket["intake_state"])
         uow.commit()
         return True
+
+
+def _register_replaced_parts(uow, env: Envelope, ticket: dict) -> None:
+    """A part fitted under service carries its own warranty from the day it was fitted."""
+    fitted_on = env.occurred_at.date()
+    for line in env.data.get("lines", []):
+        if line.get("serial_no"):
+            uow.assets.upsert(model.AssetRecord(
+                serial_no=line["serial_no"], model=line["sku"], component_category="replaced_part",
+                acceptance_date=fitted_on, branch=ticket["branch"],
+                customer=ticket["request"]["customer"]["name"],
+                site=ticket["request"]["site"]["address"], project=ticket["ticket_no"]))
+
+
+# -- queries ----------------------------------------------------------------------------------------
+def _summary(t: dict) -> dict:
+    req = t["request"]
+    return {
+        "ticket_no": t["ticket_no"], "branch": t["branch"], "status": t["status"],
+        "priority": t["priority"], "category": t["category"],
+        "classified_by": t["classification_rule"], "channel": t["channel"],
+        "source": t["source"], "request_id": t["request_id"], "received_at": req["received_at"],
+        "linked_to": t["linked_to"],
+        "first_contact_at": t["first_contact_at"].isoformat() if t["first_contact_at"] else None,
+        "customer": req["customer"], "site": req["site"], "asset": req["asset"],
+        "fault": req["fault"],
+        "warranty": {"status": t["warranty_status"],
+                     "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None},
+    }
 
 
 def ticket_view(uow, ticket_no: str) -> dict | None:
@@ -155,18 +327,58 @@ def ticket_view(uow, ticket_no: str) -> dict | None:
         if t is None:
             return None
         events = uow.tickets.timeline(ticket_no)
-    req = t["request"]
-    return {
-        "ticket_no": t["ticket_no"], "branch": t["branch"], "status": t["status"],
-        "priority": t["priority"], "category": t["category"],
-        "classified_by": t["classification_rule"], "channel": t["channel"],
-        "source": t["source"], "request_id": t["request_id"],
-        "received_at": req["received_at"],
-        "customer": req["customer"], "site": req["site"], "asset": req["asset"],
-        "fault": req["fault"],
-        "warranty": {"status": t["warranty_status"],
-                     "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None},
-        "timeline": [{"type": e["type"], "source": e["source"],
-                      "occurred_at": e["occurred_at"].isoformat(), "event_id": e["event_id"],
-                      **{k: v for k, v in (e["data"] or {}).items()}} for e in events],
-    }
+    return {**_summary(t),
+            "timeline": [{"type": e["type"], "source": e["source"],
+                          "occurred_at": e["occurred_at"].isoformat(), "event_id": e["event_id"],
+                          **(e["data"] or {})} for e in events]}
+
+
+def search(uow, principal, query: dict, tz: str = "Asia/Shanghai") -> dict:
+    """List/search tickets: branch, status, priority, customer phone, received date range
+    (``from``/``to`` as dates in ``tz``, inclusive), paginated (``page``, ``per_page`` ≤ 200)."""
+    errors = []
+
+    def _int(name, default, lo, hi):
+        raw = query.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+            if not lo <= value <= hi:
+                raise ValueError
+            return value
+        except ValueError:
+            errors.append({"field": name, "message": f"must be a whole number from {lo} to {hi}"})
+            return default
+
+    def _day(name):
+        raw = query.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors.append({"field": name, "message": "must be a date (YYYY-MM-DD)"})
+            return None
+
+    page, per_page = _int("page", 1, 1, 100_000), _int("per_page", 50, 1, 200)
+    d_from, d_to = _day("from"), _day("to")
+    branch = query.get("branch") or None
+    if query.get("priority") and query["priority"] not in ("A", "B", "C"):
+        errors.append({"field": "priority", "message": "must be A, B or C"})
+    if errors:
+        raise InvalidInput(errors)
+    if not principal.is_hq:
+        if branch and branch != principal.branch:
+            raise NotFound(f"no tickets visible for branch {branch}")
+        branch = principal.branch
+    zone = ZoneInfo(tz)
+    start = datetime.combine(d_from, datetime.min.time(), zone) if d_from else None
+    end = datetime.combine(d_to + timedelta(days=1), datetime.min.time(), zone) if d_to else None
+    with uow:
+        rows, total = uow.tickets.search(branch=branch, status=query.get("status") or None,
+                                         priority=query.get("priority") or None,
+                                         phone=query.get("phone") or None, received_from=start,
+                                         received_to=end, page=page, per_page=per_page)
+    return {"tickets": [_summary(r) for r in rows], "total": total, "page": page,
+            "per_page": per_page}

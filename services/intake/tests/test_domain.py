@@ -70,10 +70,49 @@ def test_branch_terms_override_the_defaults():
 
 
 def test_status_is_the_latest_step_whatever_the_arrival_order():
-    assert model.status_from(["ticket_opened"]) == "open"
-    assert model.status_from(["job_completed", "ticket_opened", "job_accepted"]) == "completed"
-    assert model.status_from(["engineer_checked_in", "engineer_assigned"]) == "on_site"
-    assert model.status_from(["parts_consumed"]) == "open"
+    assert model.status_of("open", ["ticket_opened"]) == "open"
+    assert model.status_of("open", ["job_completed", "ticket_opened", "job_accepted"]) == "completed"
+    assert model.status_of("open", ["engineer_checked_in", "engineer_assigned"]) == "on_site"
+    assert model.status_of("open", ["parts_consumed"]) == "open"
+
+
+def test_intake_states_win_over_the_work_status():
+    assert model.status_of("cancelled", ["engineer_assigned"]) == "cancelled"
+    assert model.status_of("resolved", ["ticket_opened"]) == "resolved"
+    assert model.status_of("linked", ["ticket_opened"]) == "linked"
+    assert model.status_of("linked", ["engineer_assigned"]) == "assigned"
+
+
+@pytest.mark.parametrize("check,status,allowed", [
+    (model.check_cancel, "on_site", True), (model.check_cancel, "completed", False),
+    (model.check_cancel, "cancelled", False), (model.check_resolve, "open", True),
+    (model.check_resolve, "linked", True), (model.check_resolve, "accepted", False),
+    (model.check_reclassify, "assigned", True), (model.check_reclassify, "resolved", False),
+    (model.check_contact, "completed", True), (model.check_contact, "cancelled", False),
+    (model.check_split, "linked", True), (model.check_split, "open", False),
+])
+def test_what_agents_may_do_in_each_status(check, status, allowed):
+    if allowed:
+        check(status)
+    else:
+        with pytest.raises(model.TransitionError):
+            check(status)
+
+
+def test_a_replaced_part_carries_three_months():
+    d = model.warranty_for(_asset("replaced_part", date(2026, 11, 22)), date(2027, 2, 22))
+    assert (d.status, d.ends_on) == ("in_warranty", date(2027, 2, 22))
+    assert model.warranty_for(_asset("replaced_part", date(2026, 11, 22)),
+                              date(2027, 2, 23)).status == "expired"
+
+
+def test_branch_rules_files_are_validated():
+    rules = model.rules_from([{"name": "roof", "keywords": ["屋面"], "priority": "B"}])
+    assert model.classify("屋面有裂缝", None, None, rules + model.DEFAULT_RULES).priority == "B"
+    with pytest.raises(ValueError):
+        model.rules_from([{"name": "x", "keywords": ["a"], "priority": "Z"}])
+    with pytest.raises(ValueError):
+        model.rules_from([{"keywords": ["a"]}])
 
 
 def test_categories_needing_a_visit():

@@ -106,6 +106,39 @@ def _cmd_parked(args) -> int:
     return 0
 
 
+def _cmd_assets_import(args) -> int:
+    from pathlib import Path
+
+    from services.intake.seed import import_assets
+
+    from .db import migrate, session_factory
+    from .registry import migrations_dir
+    path = Path(args.file)
+    if not path.exists():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    engine = _engine("intake")
+    migrate(engine, migrations_dir("intake"))
+    try:
+        with session_factory(engine)() as session:
+            report = import_assets(session, path, progress=lambda n, ok, bad: print(
+                f"  {n} rows read: {ok} imported, {bad} bad", flush=True))
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    verb = "would import" if args.dry_run else "imported"
+    print(f"{verb} {report['imported']} asset(s); {len(report['bad_rows'])} bad row(s)")
+    for bad in report["bad_rows"]:
+        print(f"  line {bad['line']}: {bad['error']}")
+    return 1 if report["bad_rows"] else 0
+
+
 def _cmd_events_doc(args) -> int:
     from .eventsdoc import render
     path = cfg.reference_dir().parent.parent / "docs" / "events.md"
@@ -184,6 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     pk.add_argument("--all", action="store_true", help="with replay: every parked message")
     pk.add_argument("--json", action="store_true", help="with list: JSON output")
     pk.set_defaults(func=_cmd_parked)
+
+    a = sub.add_parser("assets", help="the asset registry that warranty decisions use (intake)")
+    asub = a.add_subparsers(dest="assets_action", required=True)
+    ai = asub.add_parser("import", help="import assets from a CSV file (UTF-8; columns as in "
+                                        "deploy/reference/assets.csv); bad rows are reported")
+    ai.add_argument("file")
+    ai.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
+    ai.set_defaults(func=_cmd_assets_import)
 
     e = sub.add_parser("events-doc", help="regenerate docs/events.md from the event contracts")
     e.add_argument("--check", action="store_true", help="only check that it is up to date")

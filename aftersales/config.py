@@ -11,6 +11,7 @@
 | ``AFTERSALES_RELAY_INTERVAL`` | ``1.0`` seconds between outbox polls (the relay is also woken on commit) |
 | ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
 | ``AFTERSALES_LOG_FORMAT`` | ``json`` (or ``text``) |
+| ``FEEDBACK_SURVEY_VALID_DAYS`` | ``14``: days a survey link stays open |
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
             "relay_interval": float(env.get("AFTERSALES_RELAY_INTERVAL", "1.0")),
             "pool_size": max(max_workers + 2, 5),
             "reference_dir": env.get("AFTERSALES_REFERENCE_DIR", str(reference_dir())),
+            "survey_valid_days": float(env.get("FEEDBACK_SURVEY_VALID_DAYS", "14")),
         },
     }
     for key, value in overrides.items():

@@ -24,6 +24,10 @@ class Conflict(Exception):
     pass
 
 
+class Gone(Exception):
+    """410: the resource existed but is no longer available (e.g. an expired survey link)."""
+
+
 class InvalidInput(Exception):
     """Bad input; ``errors`` is a list of ``{"field": ..., "message": ...}``."""
 

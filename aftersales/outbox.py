@@ -113,8 +113,14 @@ class UnitOfWork:
         ).first() is not None
 
     def record_processed(self, event_id: uuid.UUID | str, event_type: str) -> None:
-        self.session.execute(inbox.insert().values(
-            event_id=str(event_id), event_type=event_type, processed_at=utcnow()))
+        """Record the event as processed; DuplicateEvent if a concurrent delivery of the same
+        event got there first (PostgreSQL reports the unique violation here, not at commit)."""
+        try:
+            with self.session.begin_nested():
+                self.session.execute(inbox.insert().values(
+                    event_id=str(event_id), event_type=event_type, processed_at=utcnow()))
+        except IntegrityError as exc:
+            raise DuplicateEvent(f"event {event_id} was processed already") from exc
 
     def commit(self) -> None:
         try:

@@ -23,7 +23,7 @@ from . import metrics
 from .auth import AuthError, Forbidden, principal_from_header
 from .contracts import topology
 from .db import make_engine, migrate, ping, session_factory
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, Gone, InvalidInput, NotFound
 from .messaging import broker
 from .messaging.relay import OutboxRelay
 from .outbox import UnitOfWork, outbox_backlog
@@ -197,7 +197,7 @@ def read_json(request) -> dict:
 
 def json_api(route: str):
     """Wrap an ``@http`` method: its return value ``(status, doc)`` becomes a JSON response,
-    and the platform's exceptions become JSON errors (401, 403, 404, 409, 422)."""
+    and the platform's exceptions become JSON errors (401, 403, 404, 409, 410, 422)."""
 
     def deco(fn):
         @functools.wraps(fn)
@@ -214,6 +214,8 @@ def json_api(route: str):
                 resp = error_response(404, str(exc))
             except Conflict as exc:
                 resp = error_response(409, str(exc))
+            except Gone as exc:
+                resp = error_response(410, str(exc))
             except InvalidInput as exc:
                 status = 400 if exc.errors and exc.errors[0]["field"] == "(body)" else 422
                 resp = error_response(status, "invalid request", errors=exc.errors)

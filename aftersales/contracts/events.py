@@ -248,6 +248,16 @@ class SurveyIssuedV1(_Schema):
     expires_at: datetime
 
 
+class SurveyAnsweredV1(_Schema):
+    ticket_no: str
+    survey_id: str
+    engineer_id: str | None = None
+    overall: int = Field(ge=1, le=5)
+    recommend: int = Field(ge=0, le=10)
+    follow_up_required: bool
+    answered_at: datetime
+
+
 # --------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------
@@ -299,6 +309,9 @@ _register("parts", "parts_consumed", 1, PartsConsumedV1,
           "Parts fitted on a job were taken out of the branch warehouse's stock.")
 _register("feedback", "survey_issued", 1, SurveyIssuedV1,
           "A satisfaction survey was issued to the customer for the completed ticket.")
+_register("feedback", "survey_answered", 1, SurveyAnsweredV1,
+          "The customer answered the survey; `follow_up_required` when any score is ≤ 2 or "
+          "the overall score ≤ 3 (the branch supervisor calls back).")
 
 
 def spec_for(type_: str, version: int) -> EventSpec:

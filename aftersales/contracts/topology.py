@@ -49,8 +49,10 @@ QUEUES: tuple[QueueSpec, ...] = (
               (Binding(PHONE_CENTER_EXCHANGE, REPAIR_REQUESTED),), enveloped=False),
     QueueSpec("aftersales.intake.events", "intake", _events(
         "engineer_assigned", "assignment_failed", "job_accepted", "engineer_checked_in",
-        "job_completed", "parts_consumed", "survey_issued")),
-    QueueSpec("aftersales.dispatch.events", "dispatch", _events("ticket_opened")),
+        "job_completed", "parts_consumed", "survey_issued", "survey_answered")),
+    QueueSpec("aftersales.dispatch.events", "dispatch", _events(
+        "ticket_opened", "customer_contacted", "ticket_reclassified", "ticket_resolved",
+        "ticket_cancelled")),
     QueueSpec("aftersales.parts.events", "parts", _events("job_completed")),
     QueueSpec("aftersales.feedback.events", "feedback", _events("job_completed")),
 )

@@ -23,6 +23,7 @@ tickets = Table(
     Column("customer_phone", String(40), nullable=False, index=True),
     Column("warranty_status", String(20), nullable=False),
     Column("warranty_ends_on", Date, nullable=True),
+    Column("warranty_component", String(40), nullable=True),
     Column("request", JSON, nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

@@ -51,7 +51,8 @@ class TicketRepository:
             intake_state=t.intake_state, linked_to=t.linked_to,
             serial_no=(t.request.get("asset") or {}).get("serial_no"),
             customer_phone=t.request["customer"]["phone"], warranty_status=t.warranty.status,
-            warranty_ends_on=t.warranty.ends_on, request=t.request, opened_at=now, updated_at=now))
+            warranty_ends_on=t.warranty.ends_on, warranty_component=t.warranty.component_category,
+            request=t.request, opened_at=now, updated_at=now))
 
     def get(self, ticket_no: str) -> dict | None:
         row = self.session.execute(select(tickets).where(tickets.c.ticket_no == ticket_no)).mappings().first()

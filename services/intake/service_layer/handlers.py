@@ -154,11 +154,16 @@ def _publish_opened(uow, t: dict, duplicate=False, split_from=None):
         "needs_visit": model.needs_visit(t["category"]) and not linked,
         "customer": request["customer"], "site": request["site"], "asset": request["asset"],
         "fault": request["fault"],
-        "warranty": {"status": t["warranty_status"],
-                     "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None},
+        "warranty": _warranty(t),
         "duplicate": duplicate, "linked_to": t["linked_to"], "split_from": split_from,
     }
     return uow.publish("ticket_opened", data, ticket_no=t["ticket_no"], branch=t["branch"])
+
+
+def _warranty(t: dict) -> dict:
+    return {"status": t["warranty_status"],
+            "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None,
+            "component_category": t["warranty_component"]}
 
 
 # -- agents' actions -----------------------------------------------------------------------------
@@ -266,6 +271,7 @@ TIMELINE_FIELDS = {
     "job_completed": ("engineer_id", "completed_at", "summary", "parts_used"),
     "parts_consumed": ("warehouse", "lines", "shortages"),
     "survey_issued": ("survey_id", "expires_at"),
+    "survey_answered": ("survey_id", "overall", "recommend", "follow_up_required"),
 }
 
 
@@ -316,8 +322,7 @@ def _summary(t: dict) -> dict:
         "first_contact_at": t["first_contact_at"].isoformat() if t["first_contact_at"] else None,
         "customer": req["customer"], "site": req["site"], "asset": req["asset"],
         "fault": req["fault"],
-        "warranty": {"status": t["warranty_status"],
-                     "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None},
+        "warranty": _warranty(t),
     }
 
 

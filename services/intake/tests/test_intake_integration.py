@@ -22,6 +22,7 @@ def test_phone_center_event_opens_a_ticket_with_chinese_text_intact(services, wa
     assert ticket_no.startswith("SH-20261122-")
     assert opened["data"]["priority"] == "B"          # 局部 / 漏水 → B
     assert opened["data"]["warranty"]["status"] == "in_warranty"
+    assert opened["data"]["warranty"]["component_category"] == "main_structure"
     assert opened["data"]["customer"]["contact_name"] == "张伟"
 
     r = http.get(services.url("intake", f"/api/v1/tickets/{ticket_no}"), headers=auth("SH"))

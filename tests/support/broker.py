@@ -142,3 +142,10 @@ def wait_parked(lot, n: int, exclude=frozenset(), timeout: float = 10.0):
         items = [p for p in lot.list() if p.parked_id not in exclude]
         return items if len(items) >= n else None
     return wait_until(probe, timeout=timeout, what=f"{n} parked message(s) in {lot.queue}")
+
+
+def publish_event(uri: str, env) -> None:
+    """Publish an enveloped event as its owning service's relay would (exchange
+    ``<source>.events``, routing key = type)."""
+    publish_raw(uri, f"{env.source}.events", env.type,
+                json.dumps(env.to_json_dict(), ensure_ascii=False).encode("utf-8"))

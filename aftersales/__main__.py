@@ -1,5 +1,9 @@
 """``python -m aftersales …``: green the standard library first, then the CLI."""
-import eventlet
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)   # eventlet announces its own deprecation
+    import eventlet
 
 eventlet.monkey_patch()
 

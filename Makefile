@@ -20,7 +20,7 @@ run: ## start the whole system locally (Ctrl-C stops it)
 
 test: venv broker ## run every test: unit, integration (RabbitMQ; SQLite and PostgreSQL), end to end
 	@bash scripts/ensure-postgres.sh
-	@bash scripts/ensure-promtool.sh
+	@bash scripts/ensure-test-tools.sh
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: venv ## only the fast tests (no broker, no database server)

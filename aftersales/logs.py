@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import sys
+import threading
 
 # Chinese mobile and landline numbers, optionally with +86; not ticket numbers or dates
 _PHONE_RUN = re.compile(r"(?<![\w-])((?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8}))(?!\w)")
@@ -34,6 +35,32 @@ def mask_name(name: str | None) -> str:
 def mask_text(text: str) -> str:
     """Mask every phone-number-like run of digits in free text."""
     return _PHONE_RUN.sub(lambda m: mask_phone(m.group(1)), text)
+
+
+_context = threading.local()   # green-thread local under eventlet.monkey_patch()
+CONTEXT_KEYS = ("event_id", "ticket_no", "branch")
+
+
+def bind(**values) -> None:
+    """Attach correlation fields (``event_id``, ``ticket_no``, ``branch``) to every log record
+    of the current (green) thread until :func:`clear`."""
+    for key, value in values.items():
+        if key in CONTEXT_KEYS and value:
+            setattr(_context, key, value)
+
+
+def clear() -> None:
+    for key in CONTEXT_KEYS:
+        if hasattr(_context, key):
+            delattr(_context, key)
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key in CONTEXT_KEYS:
+            if getattr(record, key, None) is None and hasattr(_context, key):
+                setattr(record, key, getattr(_context, key))
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -67,6 +94,7 @@ def configure(service: str, level: str = "INFO", fmt: str = "json") -> None:
     else:
         handler.setFormatter(logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"))
         handler.addFilter(lambda r: setattr(r, "msg", mask_text(r.getMessage())) or setattr(r, "args", ()) or True)
+    handler.addFilter(ContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

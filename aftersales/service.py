@@ -19,7 +19,7 @@ from nameko.extensions import DependencyProvider
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
-from . import metrics
+from . import logs, metrics
 from .auth import AuthError, Forbidden, principal_from_header
 from .contracts import topology
 from .db import make_engine, migrate, ping, session_factory
@@ -160,6 +160,19 @@ class Store(DependencyProvider):
         return out
 
 
+class LogContext(DependencyProvider):
+    """Binds the event being handled (``event_id``, ``ticket_no``) to every log line of the
+    worker, for correlation across services."""
+
+    def worker_setup(self, worker_ctx):
+        data = worker_ctx.context_data or {}
+        logs.bind(event_id=data.get("event_id"), ticket_no=data.get("ticket_no"),
+                  branch=data.get("branch"))
+
+    def worker_teardown(self, worker_ctx):
+        logs.clear()
+
+
 class _RelayMetrics:
     def __init__(self, service):
         self._c = metrics.outbox_published_total.labels(service)
@@ -236,6 +249,7 @@ class BaseService:
 
     name = "base"
     store: StoreAccess
+    log_context = LogContext()
 
     @http("GET", "/health")
     def health(self, request):

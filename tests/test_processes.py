@@ -84,6 +84,10 @@ def test_simulator_against_the_running_processes_and_a_clean_stop(system):
             assert not _has_mobile(line), line
     logs["intake"].seek(0)
     assert "****" in logs["intake"].read()   # it did log the callers, masked
+    # a consumer's log lines carry the event and ticket they are about, for correlation
+    logs["dispatch"].seek(0)
+    docs = [json.loads(line) for line in logs["dispatch"].read().splitlines() if line.startswith("{")]
+    assert any(d.get("event_id") and d.get("ticket_no") for d in docs), docs[:5]
 
 
 def _has_mobile(text: str) -> bool:

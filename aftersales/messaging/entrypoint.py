@@ -181,7 +181,8 @@ class EventConsumer(Entrypoint):
             return
         context = {}
         if isinstance(payload, Envelope):
-            context = {"event_id": str(payload.event_id), "ticket_no": payload.ticket_no or ""}
+            context = {"event_id": str(payload.event_id), "ticket_no": payload.ticket_no or "",
+                       "branch": payload.branch or ""}
         try:
             self.container.spawn_worker(
                 self, (payload,), {}, context_data=context,

@@ -69,3 +69,24 @@ def test_config_defaults_and_overrides():
         config.service_config("billing", env={})
     with pytest.raises(ValueError):
         config.retry_delays_ms({"AFTERSALES_RETRY_DELAYS_MS": "0"})
+
+
+def test_bound_correlation_fields_reach_every_record_of_the_thread():
+    import io
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter("dispatch"))
+    handler.addFilter(logs.ContextFilter())
+    log = logging.getLogger("test.correlation")
+    log.addHandler(handler)
+    log.setLevel("INFO")
+    try:
+        logs.bind(event_id="e-1", ticket_no="SH-20261122-0001", branch="SH")
+        log.info("assigned")
+        logs.clear()
+        log.info("idle")
+    finally:
+        log.removeHandler(handler)
+    first, second = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert (first["event_id"], first["ticket_no"], first["branch"]) == ("e-1", "SH-20261122-0001", "SH")
+    assert "event_id" not in second and "ticket_no" not in second

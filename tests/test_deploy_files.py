@@ -129,3 +129,15 @@ def test_the_two_commands_are_wired():
         assert re.search(rf"^{target}:", make, re.M), f"Makefile has no {target} target"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
+
+
+def test_dashboards_are_generated_from_their_source():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("dashboards", ROOT / "deploy/grafana/dashboards.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    for filename, text in mod.render().items():
+        path = ROOT / "deploy/grafana/dashboards" / filename
+        assert path.read_text(encoding="utf-8") == text, f"{filename} is stale: run deploy/grafana/dashboards.py"
+    on_disk = {p.name for p in (ROOT / "deploy/grafana/dashboards").glob("*.json")}
+    assert on_disk == set(mod.render()), "a dashboard file is not generated"

@@ -1,0 +1,75 @@
+"""The four services as real processes (`python -m aftersales run <service>`), the way
+`make run` starts them, each with its own SQLite database and a free port."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from aftersales.registry import SERVICES
+
+from .fixtures import SECRET, free_port
+from .waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class System:
+    def __init__(self, broker_uri: str, workdir: Path, **extra_env):
+        self.env = {**os.environ, "AMQP_URI": broker_uri, "AFTERSALES_SECRET": SECRET,
+                    "AFTERSALES_VAR_DIR": str(workdir), "AFTERSALES_RETRY_DELAYS_MS": "100,300",
+                    "AFTERSALES_RELAY_INTERVAL": "0.2", "PYTHONUNBUFFERED": "1", **extra_env}
+        for name in SERVICES:
+            self.env[f"{name.upper()}_HTTP"] = f"127.0.0.1:{free_port()}"
+            self.env[f"{name.upper()}_DATABASE_URL"] = f"sqlite:///{workdir / (name + '.db')}"
+        self.workdir = workdir
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, object] = {}
+
+    def address(self, name: str) -> str:
+        return self.env[f"{name.upper()}_HTTP"]
+
+    def url(self, name: str, path: str = "") -> str:
+        return f"http://{self.address(name)}{path}"
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "aftersales", *args], env=self.env,
+                              cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+    def start(self) -> "System":
+        seed = self.cli("seed", "--if-empty", timeout=120)
+        assert seed.returncode == 0, seed.stderr
+        for name in SERVICES:
+            self.logs[name] = open(self.workdir / f"{name}.log", "w+", encoding="utf-8")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "aftersales", "run", name], env=self.env, cwd=ROOT,
+                stdout=self.logs[name], stderr=subprocess.STDOUT)
+        for name in SERVICES:
+            wait_until(lambda: self._healthy(name), timeout=60, what=f"{name} /health")
+        return self
+
+    def _healthy(self, name: str) -> bool:
+        proc = self.procs[name]
+        if proc.poll() is not None:
+            raise AssertionError(f"{name} exited with {proc.returncode}")
+        try:
+            return requests.get(self.url(name, "/health"), timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def terminate(self) -> dict[str, int]:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        return {name: p.wait(timeout=30) for name, p in self.procs.items()}
+
+    def close(self) -> None:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.kill()
+        for f in self.logs.values():
+            f.close()

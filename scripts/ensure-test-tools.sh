@@ -1,22 +1,43 @@
 #!/usr/bin/env bash
-# For the tests: promtool (the OS's prometheus package) checks and unit-tests the alert rules,
-# docker-compose validates docker-compose.yml without a Docker engine. Installed when allowed;
-# otherwise those tests are skipped (an error under CI).
+# For the tests, two tools from the OS's packages:
+#   promtool / prometheus (package prometheus): checks the Prometheus configuration, unit-tests
+#     the alert rules, and the end-to-end test scrapes the services with a real server;
+#   docker-compose (package docker-compose): validates docker-compose.yml (`config`) without a
+#     Docker engine (a `docker compose` v2 plugin is used instead when present).
+# Installed with apt-get when allowed (root or passwordless sudo, AFTERSALES_NO_INSTALL unset);
+# otherwise the tests that need them are skipped locally and fail under CI.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-need=()
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)
-command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
-[ ${#need[@]} -eq 0 ] && exit 0
+
+have_compose() {
+  command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1
+}
+missing() {
+  local m=()
+  command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || m+=(prometheus)
+  have_compose || m+=(docker-compose)
+  echo "${m[@]}"
+}
+
+need=$(missing)
+[ -z "$need" ] && exit 0
+
 if can_install; then
-  say "installing ${need[*]} with apt-get (for the deploy-file tests)"
-  apt_install "${need[@]}" || warn "apt-get could not install ${need[*]}"
-  # the prometheus package starts a server where systemd runs; the tests start their own
-  as_root sh -c 'systemctl disable --now prometheus >/dev/null 2>&1 || true'
+  say "installing $need with apt-get (for the deploy-file and monitoring tests)"
+  # shellcheck disable=SC2086
+  apt_install $need || warn "apt-get could not install $need"
+  # The prometheus package may start a server (systemd or init script); the tests run their own.
+  if [[ " $need " == *" prometheus "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/prometheus ]; then
+      as_root /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    fi
+  fi
+  need=$(missing)
+  [ -z "$need" ] && exit 0
 fi
-missing=()
-command -v promtool >/dev/null 2>&1 || missing+=(promtool)
-command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ -n "${CI:-}" ]; then die "missing ${missing[*]}: install the prometheus and docker-compose packages"; fi
-warn "missing ${missing[*]}: the tests that need them will be skipped"
+
+msg="missing $need: install with 'sudo apt-get install $need'"
+if [ -n "${CI:-}" ]; then die "$msg (CI runs every test)"; fi
+warn "$msg; until then the tests that need them are skipped"

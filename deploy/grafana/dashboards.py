@@ -57,9 +57,12 @@ DASHBOARDS = {
         panel("Handler latency p95",
               [("histogram_quantile(0.95, sum by (le, service) (rate(aftersales_handler_seconds_bucket[5m])))",
                 "{{service}}")], 12, 16, unit="s"),
+        panel("Requests by outcome (per minute)",
+              [("sum by (outcome) (rate(aftersales_requests_total[5m])) * 60", "{{outcome}}")], 0, 24,
+              description="Requests received by intake (bus and HTTP): opened, duplicate, rejected."),
         panel("HTTP requests by status (per minute)",
               [("sum by (service, status) (rate(aftersales_http_requests_total[5m])) * 60",
-                "{{service}} {{status}}")], 0, 24, w=24),
+                "{{service}} {{status}}")], 12, 24),
     ]),
     "sla-overview": dashboard("aftersales-sla", "After-sales · SLA overview", [
         panel("SLA adherence by stage (7 days)",

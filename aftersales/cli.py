@@ -139,6 +139,39 @@ def _cmd_assets_import(args) -> int:
     return 1 if report["bad_rows"] else 0
 
 
+def _cmd_parts_import(args) -> int:
+    from pathlib import Path
+
+    from services.parts.seed import import_catalogue
+
+    from .db import migrate, session_factory
+    from .registry import migrations_dir
+    path = Path(args.file)
+    if not path.exists():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    engine = _engine("parts")
+    migrate(engine, migrations_dir("parts"))
+    try:
+        with session_factory(engine)() as session:
+            report = import_catalogue(session, path, progress=lambda n, ok, bad: print(
+                f"  {n} rows read: {ok} imported, {bad} bad", flush=True))
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    verb = "would import" if args.dry_run else "imported"
+    print(f"{verb} {report['imported']} part(s); {report['bad_rows']} bad row(s)")
+    for bad in report["errors"]:
+        print(f"  line {bad['line']}, column {bad['column']}: {bad['message']}")
+    return 1 if report["bad_rows"] else 0
+
+
 def _cmd_events_doc(args) -> int:
     from .eventsdoc import render
     path = cfg.reference_dir().parent.parent / "docs" / "events.md"
@@ -225,6 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
     ai.add_argument("file")
     ai.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
     ai.set_defaults(func=_cmd_assets_import)
+
+    pt = sub.add_parser("parts", help="the parts catalogue (parts service)")
+    ptsub = pt.add_subparsers(dest="parts_action", required=True)
+    pti = ptsub.add_parser("import-catalogue", help="import (upsert by SKU) the parts catalogue "
+                           "from a CSV file (UTF-8; columns as in deploy/reference/parts.csv); "
+                           "bad rows are reported by line and column")
+    pti.add_argument("file")
+    pti.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
+    pti.set_defaults(func=_cmd_parts_import)
 
     e = sub.add_parser("events-doc", help="regenerate docs/events.md from the event contracts")
     e.add_argument("--check", action="store_true", help="only check that it is up to date")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -326,3 +327,197 @@ def latest(type_: str) -> EventSpec:
     if not versions:
         raise LookupError(f"unknown event type {type_!r}")
     return max(versions, key=lambda s: s.version)
+
+
+# --------------------------------------------------------------------------------------
+# Parts: parts requests, stock and returns of faulty parts (RMA)
+# --------------------------------------------------------------------------------------
+
+PartReturnDecision = Literal["repaired_and_restocked", "scrapped", "design_defect"]
+
+
+class PartsRequestedLine(_Schema):
+    sku: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(ge=1, le=10000)
+
+
+class PartsRequestedV1(_Schema):
+    ticket_no: str
+    requested_by: str = Field(min_length=1, description="the engineer (id) or dispatcher asking")
+    in_warranty: bool
+    lines: list[PartsRequestedLine] = Field(min_length=1, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class PartsQuantity(_Schema):
+    sku: str
+    quantity: int = Field(ge=1)
+
+
+class PartsPricedLine(_Schema):
+    sku: str
+    name: str
+    unit: str
+    quantity: int = Field(ge=1)
+    unit_price: Decimal = Field(ge=0, description="CNY, the price on a paid job")
+    line_total: Decimal = Field(ge=0, description="unit_price × quantity")
+
+
+class PartsRequestApprovedV1(_Schema):
+    request_id: str
+    ticket_no: str
+    in_warranty: bool
+    approved_by: str = Field(description="the manager's key id, or `auto` (auto-approval rule)")
+    auto_approved: bool
+    approved_at: datetime
+    currency: Literal["CNY"] = "CNY"
+    lines: list[PartsPricedLine]
+    total: Decimal = Field(ge=0, description="sum of the line totals")
+    chargeable_total: Decimal = Field(
+        ge=0, description="what the customer pays for the parts: 0 in warranty, else total")
+
+
+class PartsRequestRejectedV1(_Schema):
+    request_id: str
+    ticket_no: str
+    rejected_by: str
+    reason: str
+    rejected_at: datetime
+
+
+class PartsReservedV1(_Schema):
+    request_id: str
+    ticket_no: str
+    warehouse: str
+    lines: list[PartsQuantity]
+    complete: bool = Field(description="every line of the request is now reserved")
+    transfer_id: str | None = None    # the parts came from another branch
+    backorder_id: str | None = None   # the parts came from the supplier
+
+
+class PartsTransferStartedV1(_Schema):
+    transfer_id: str
+    from_warehouse: str
+    to_warehouse: str
+    lines: list[PartsQuantity]
+    expected_at: datetime
+    request_id: str | None = None
+    ticket_no: str | None = None
+
+
+class PartsBackorderedLine(_Schema):
+    backorder_id: str
+    sku: str
+    quantity: int = Field(ge=1)
+    lead_time_days: int = Field(ge=0)
+    expected_at: datetime
+
+
+class PartsBackorderedV1(_Schema):
+    request_id: str
+    ticket_no: str
+    warehouse: str
+    lines: list[PartsBackorderedLine]
+    expected_at: datetime = Field(description="when the last backordered line is expected")
+
+
+class PartsShippedV1(_Schema):
+    request_id: str
+    ticket_no: str
+    warehouse: str
+    lines: list[PartsQuantity]
+    shipped_by: str
+    shipped_at: datetime
+
+
+class PartsDeliveredV1(_Schema):
+    request_id: str
+    ticket_no: str
+    delivered_by: str
+    delivered_at: datetime
+
+
+class ReorderNeededV1(_Schema):
+    warehouse: str
+    sku: str
+    name: str
+    on_hand: int
+    reserved: int
+    available: int
+    reorder_point: int
+    suggested_quantity: int = Field(ge=1)
+    lead_time_days: int
+
+
+class PartReturnReceivedV1(_Schema):
+    return_id: str
+    ticket_no: str | None = None
+    sku: str
+    serial_no: str | None = None
+    model: str
+    fault: str
+    received_at: datetime
+
+
+class PartReturnInspectedV1(_Schema):
+    return_id: str
+    ticket_no: str | None = None
+    sku: str
+    serial_no: str | None = None
+    model: str
+    decision: PartReturnDecision
+    note: str | None = None
+    inspected_by: str
+    inspected_at: datetime
+
+
+class DesignDefectReportedV1(_Schema):
+    return_id: str
+    ticket_no: str | None = None
+    sku: str
+    serial_no: str | None = None
+    model: str
+    fault: str
+    finding: str | None = None
+    reported_by: str
+    reported_at: datetime
+
+
+_register("dispatch", "parts_requested", 1, PartsRequestedV1,
+          "An engineer needs parts for a ticket (the parts request, 售后维护申请单); parts "
+          "approves it (or waits for the branch manager) and reserves, transfers or backorders.")
+_register("parts", "parts_request_approved", 1, PartsRequestApprovedV1,
+          "A parts request was approved (by the manager or the in-warranty auto-approval rule); "
+          "unit prices and totals for the quote of a paid job.")
+_register("parts", "parts_request_rejected", 1, PartsRequestRejectedV1,
+          "The branch manager rejected a parts request, or it named parts not in the catalogue.")
+_register("parts", "parts_reserved", 1, PartsReservedV1,
+          "Parts of a request were reserved in the branch warehouse (from stock, after a "
+          "transfer arrived, or after a backorder arrived); `complete` when nothing is missing.")
+_register("parts", "parts_transfer_started", 1, PartsTransferStartedV1,
+          "The branch was short: parts left the nearest branch that had them, on their way.")
+_register("parts", "parts_backordered", 1, PartsBackorderedV1,
+          "Nobody had the parts: ordered from the supplier; `expected_at` from its lead time.")
+_register("parts", "parts_shipped", 1, PartsShippedV1,
+          "Reserved parts left the warehouse for the site.")
+_register("parts", "parts_delivered", 1, PartsDeliveredV1,
+          "The parts of a request were handed over on site.")
+_register("parts", "reorder_needed", 1, ReorderNeededV1,
+          "Available stock of a SKU in a warehouse fell to or below its reorder point (once per "
+          "crossing).")
+_register("parts", "part_return_received", 1, PartReturnReceivedV1,
+          "A part removed on site came back (RMA, 售后维修单) and waits for QC.")
+_register("parts", "part_return_inspected", 1, PartReturnInspectedV1,
+          "QC decided on a returned part: repaired_and_restocked, scrapped or design_defect.")
+_register("parts", "design_defect_reported", 1, DesignDefectReportedV1,
+          "QC found a design defect in a returned part: reported to R&D with model and fault.")
+
+
+# --------------------------------------------------------------------------------------
+# Dispatch: the job's steps, the roster and the SLA clocks
+# --------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------
+# Feedback: surveys, return visits and complaints
+# --------------------------------------------------------------------------------------

@@ -44,16 +44,25 @@ def _events(*types: str) -> tuple[Binding, ...]:
     return tuple(out)
 
 
+def _ticket_events_not_from(source: str) -> tuple[Binding, ...]:
+    """Every other service's event about a ticket (its schema has ``ticket_no``): what the
+    ticket's timeline is built from. A new event type is bound without naming it here."""
+    return tuple(sorted({Binding(s.exchange, t) for (t, _), s in EVENTS.items()
+                         if s.source != source and "ticket_no" in s.schema.model_fields},
+                        key=lambda b: (b.exchange, b.routing_key)))
+
+
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("aftersales.intake.phone_center", "intake",
               (Binding(PHONE_CENTER_EXCHANGE, REPAIR_REQUESTED),), enveloped=False),
-    QueueSpec("aftersales.intake.events", "intake", _events(
-        "engineer_assigned", "assignment_failed", "job_accepted", "engineer_checked_in",
-        "job_completed", "parts_consumed", "survey_issued", "survey_answered")),
+    QueueSpec("aftersales.intake.events", "intake", _ticket_events_not_from("intake")),
     QueueSpec("aftersales.dispatch.events", "dispatch", _events(
         "ticket_opened", "customer_contacted", "ticket_reclassified", "ticket_resolved",
-        "ticket_cancelled")),
-    QueueSpec("aftersales.parts.events", "parts", _events("job_completed")),
+        "ticket_cancelled",
+        # parts of the job's requests (quotes, appointments and the SLA board use them)
+        "parts_request_approved", "parts_request_rejected", "parts_reserved",
+        "parts_transfer_started", "parts_backordered", "parts_shipped", "parts_delivered")),
+    QueueSpec("aftersales.parts.events", "parts", _events("job_completed", "parts_requested")),
     QueueSpec("aftersales.feedback.events", "feedback", _events("job_completed")),
 )
 

@@ -263,6 +263,7 @@ def split(uow, ticket_no: str, principal, reason: str) -> dict:
 
 
 # -- the read model: other services' events ------------------------------------------------------
+# What the timeline keeps of an event's data; a type not listed keeps all of it.
 TIMELINE_FIELDS = {
     "engineer_assigned": ("engineer_id", "engineer_name", "reason"),
     "assignment_failed": ("reason", "escalated_to"),
@@ -288,9 +289,10 @@ def record_event(uow, env: Envelope) -> bool:
                         env.event_id, env.type, env.ticket_no)
             uow.commit()
             return False
-        keep = TIMELINE_FIELDS.get(env.type, ())
+        keep = TIMELINE_FIELDS.get(env.type)
+        detail = dict(env.data) if keep is None else {k: env.data.get(k) for k in keep}
         uow.tickets.add_timeline(env.ticket_no, str(env.event_id), env.type, env.source,
-                                 env.occurred_at, {k: env.data.get(k) for k in keep})
+                                 env.occurred_at, detail)
         if env.type == "parts_consumed":
             _register_replaced_parts(uow, env, ticket)
         _refresh_status(uow, env.ticket_no, ticket["intake_state"])

@@ -516,6 +516,87 @@ _register("parts", "design_defect_reported", 1, DesignDefectReportedV1,
 # --------------------------------------------------------------------------------------
 # Dispatch: the job's steps, the roster and the SLA clocks
 # --------------------------------------------------------------------------------------
+SlaStage = Literal["response", "dispatch", "arrival", "resolution"]
+SLA_STAGES = ("response", "dispatch", "arrival", "resolution")
+DiagnosisCause = Literal["design", "material", "workmanship", "installation", "misuse",
+                         "environment", "force_majeure"]
+DIAGNOSIS_CAUSES = ("design", "material", "workmanship", "installation", "misuse",
+                    "environment", "force_majeure")
+EscalationLevel = Literal["supervisor", "general_manager"]
+
+
+class JobDiagnosedV1(_Schema):
+    ticket_no: str
+    engineer_id: str | None = None
+    cause: DiagnosisCause
+    responsibility: str = Field(min_length=1, max_length=100,
+                                description="who is responsible: company, supplier, customer, "
+                                            "third_party, none")
+    warranty_void: bool = False
+    void_reason: str | None = Field(default=None, max_length=2000)
+    chargeable: bool = Field(description="paid work: out of warranty or warranty void")
+    findings: str | None = Field(default=None, max_length=5000)
+    diagnosed_at: datetime
+
+
+class JobClosedV1(_Schema):
+    ticket_no: str
+    engineer_id: str | None = None
+    priority: Priority
+    category: Category
+    completed_at: datetime = Field(description="when the accepted work was (last) completed")
+    signed_off_at: datetime = Field(description="the customer's sign-off (验收)")
+    closed_at: datetime
+    visits: int = Field(ge=1, description="on-site check-ins it took")
+    rework_count: int = Field(ge=0, description="sign-offs the customer rejected")
+    first_time_fix: bool = Field(description="signed off at the first completion, one visit")
+
+
+class SlaStageCompletedV1(_Schema):
+    ticket_no: str
+    stage: SlaStage
+    priority: Priority
+    deadline: datetime
+    completed_at: datetime
+    elapsed_seconds: float = Field(ge=0, description="clock time used (working hours only on "
+                                                     "a working-hours clock; pauses excluded)")
+    target_seconds: float = Field(gt=0)
+    met: bool
+
+
+class SlaAtRiskV1(_Schema):
+    ticket_no: str
+    stage: SlaStage
+    priority: Priority
+    deadline: datetime
+    at_risk_at: datetime = Field(description="when the at-risk share of the target was used")
+
+
+class SlaBreachedV1(_Schema):
+    ticket_no: str
+    stage: SlaStage
+    priority: Priority
+    deadline: datetime
+    breached_at: datetime
+    escalation_level: EscalationLevel
+    escalated_to: str | None = Field(default=None, description="the supervisor's id, or the "
+                                                               "general manager's")
+
+
+_register("dispatch", "job_diagnosed", 1, JobDiagnosedV1,
+          "The engineer diagnosed the fault: cause, responsibility, and whether the warranty is "
+          "void (with the reason) and the work chargeable.")
+_register("dispatch", "job_closed", 1, JobClosedV1,
+          "The customer signed the work off and the job is closed; `first_time_fix` and "
+          "`rework_count` for the quality statistics.")
+_register("dispatch", "sla_stage_completed", 1, SlaStageCompletedV1,
+          "An SLA stage (response, dispatch, arrival, resolution) completed; `met` when before "
+          "its deadline.")
+_register("dispatch", "sla_at_risk", 1, SlaAtRiskV1,
+          "An open SLA stage used its at-risk share of the target (default 80 %).")
+_register("dispatch", "sla_breached", 1, SlaBreachedV1,
+          "An SLA stage's deadline passed before it completed; escalated to the supervisor (B, C) "
+          "or the general manager (A).")
 
 
 # --------------------------------------------------------------------------------------

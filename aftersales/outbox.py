@@ -76,10 +76,12 @@ class UnitOfWork:
         self._on_commit = on_commit
         self.session: Session | None = None
         self.published: list[Envelope] = []
+        self.messages: list[tuple[str, str, str]] = []   # non-enveloped messages queued
 
     def __enter__(self):
         self.session = self._session_factory()
         self.published = []
+        self.messages = []
         self._open(self.session)
         return self
 
@@ -106,6 +108,25 @@ class UnitOfWork:
         self.published.append(env)
         return env
 
+    def publish_message(self, exchange: str, routing_key: str, body: dict[str, Any], *,
+                        message_id: str) -> None:
+        """Queue a message that is not an enveloped platform event (e.g. a ``repair_requested``
+        on ``phone_center.events``, as a phone center would send it) in the same outbox. The
+        relay publishes it like any event: ``message_id`` (36 characters at most, unique: a
+        second message with the same id fails the transaction) becomes the AMQP message id.
+        A ``repair_requested`` body is validated against the phone-center contract first."""
+        from .contracts.events import RepairRequested
+        from .contracts.topology import PHONE_CENTER_EXCHANGE, REPAIR_REQUESTED
+        if (exchange, routing_key) == (PHONE_CENTER_EXCHANGE, REPAIR_REQUESTED):
+            body = RepairRequested.model_validate(body).model_dump(mode="json", exclude_none=True)
+        if exchange.endswith(".events") and exchange != PHONE_CENTER_EXCHANGE and \
+                exchange != f"{self.service}.events":
+            raise ValueError(f"{self.service} may not publish on {exchange}")
+        self.session.execute(outbox.insert().values(
+            event_id=message_id, exchange=exchange, routing_key=routing_key,
+            body=json.dumps(body, ensure_ascii=False), created_at=utcnow(), attempts=0))
+        self.messages.append((exchange, routing_key, message_id))
+
     # -- inbox ----------------------------------------------------------------------------
     def seen(self, event_id: uuid.UUID | str) -> bool:
         return self.session.execute(
@@ -130,7 +151,7 @@ class UnitOfWork:
             if "inbox" in str(exc.orig).lower() or "inbox_pkey" in str(exc.orig):
                 raise DuplicateEvent(str(exc.orig)) from exc
             raise
-        if self.published and self._on_commit:
+        if (self.published or self.messages) and self._on_commit:
             self._on_commit()
 
 

@@ -602,3 +602,99 @@ _register("dispatch", "sla_breached", 1, SlaBreachedV1,
 # --------------------------------------------------------------------------------------
 # Feedback: surveys, return visits and complaints
 # --------------------------------------------------------------------------------------
+ComplaintSeverity = Literal["low", "medium", "high"]
+COMPLAINT_SEVERITIES = ("low", "medium", "high")
+VisitOutcome = Literal["ok", "problem_found", "unreachable"]
+
+
+class SurveyRemindedV1(_Schema):
+    ticket_no: str
+    survey_id: str
+    reminder_no: int = Field(ge=1, description="1 for the first reminder, 2 for the second …")
+    expires_at: datetime
+
+
+class SurveyExpiredV1(_Schema):
+    ticket_no: str
+    survey_id: str
+    expired_at: datetime
+
+
+class FollowUpOpenedV1(_Schema):
+    ticket_no: str
+    follow_up_id: str
+    survey_id: str
+    engineer_id: str | None = None
+    owner_role: Literal["supervisor"] = "supervisor"
+    reasons: list[str] = Field(min_length=1, description="the low scores, e.g. `overall=3`")
+    due_at: datetime
+
+
+class ComplaintRegisteredV1(_Schema):
+    ticket_no: str
+    complaint_id: str
+    source: Literal["intake", "agent"]
+    severity: ComplaintSeverity
+    owner: str | None = None
+    deadline: datetime
+    registered_at: datetime
+
+
+class ComplaintEscalatedV1(_Schema):
+    ticket_no: str
+    complaint_id: str
+    severity: ComplaintSeverity
+    level: int = Field(ge=1, description="1: branch manager, 2: general manager")
+    escalated_to: str
+    escalated_at: datetime
+    next_deadline: datetime
+
+
+class ComplaintResolvedV1(_Schema):
+    ticket_no: str
+    complaint_id: str
+    resolution: str = Field(min_length=1)
+    resolved_by: str
+    resolved_at: datetime
+
+
+class ComplaintConfirmedV1(_Schema):
+    ticket_no: str
+    complaint_id: str
+    satisfied: bool = Field(description="the customer accepted the resolution (closed); "
+                                        "false reopens it")
+    confirmed_at: datetime
+
+
+class ReturnVisitCompletedV1(_Schema):
+    ticket_no: str
+    visit_id: str
+    kind: Literal["after_completion", "seasonal", "annual"]
+    plan_id: str | None = None
+    outcome: VisitOutcome
+    completed_at: datetime
+    by: str
+    request_id: str | None = Field(default=None, description="the new request published to "
+                                   "intake (source `return_visit`) when a problem was found")
+
+
+_register("feedback", "survey_reminded", 1, SurveyRemindedV1,
+          "The customer has not answered yet: a reminder was sent (the link itself is not in "
+          "the event).")
+_register("feedback", "survey_expired", 1, SurveyExpiredV1,
+          "The survey was not answered before its expiry; the link answers 410 Gone.")
+_register("feedback", "follow_up_opened", 1, FollowUpOpenedV1,
+          "A low score (any dimension ≤ 2 or overall ≤ 3) opened a follow-up for the branch "
+          "supervisor; it counts against the engineer's KPIs.")
+_register("feedback", "complaint_registered", 1, ComplaintRegisteredV1,
+          "A complaint was registered (from an intake ticket of category complaint, or by an "
+          "agent) with its severity, owner and deadline.")
+_register("feedback", "complaint_escalated", 1, ComplaintEscalatedV1,
+          "A complaint was not resolved by its deadline: escalated one level.")
+_register("feedback", "complaint_resolved", 1, ComplaintResolvedV1,
+          "The complaint's owner recorded the resolution; the customer's confirmation is awaited.")
+_register("feedback", "complaint_confirmed", 1, ComplaintConfirmedV1,
+          "The customer confirmed the resolution (complaint closed) or rejected it (reopened).")
+_register("feedback", "return_visit_completed", 1, ReturnVisitCompletedV1,
+          "A return visit's outcome was recorded; `problem_found` also opens a new request "
+          "through the phone-center contract (source `return_visit`).")

@@ -63,7 +63,11 @@ QUEUES: tuple[QueueSpec, ...] = (
         "parts_request_approved", "parts_request_rejected", "parts_reserved",
         "parts_transfer_started", "parts_backordered", "parts_shipped", "parts_delivered")),
     QueueSpec("aftersales.parts.events", "parts", _events("job_completed", "parts_requested")),
-    QueueSpec("aftersales.feedback.events", "feedback", _events("job_completed")),
+    QueueSpec("aftersales.feedback.events", "feedback", _events(
+        # customers (for surveys and visits) and complaints; closed jobs start the survey and
+        # the return visits; the rest feeds the quality statistics
+        "ticket_opened", "job_closed", "job_diagnosed", "sla_stage_completed",
+        "parts_consumed")),
 )
 
 

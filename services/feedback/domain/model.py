@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 DEFAULT_VALID_DAYS = 14
+DEFAULT_REMINDER_DAYS = (3.0, 7.0)    # days after issue: a reminder each, while unanswered
+FOLLOW_UP_DAYS = 2                    # the supervisor calls back within this many days
 
 # The questions of the survey: (field, label shown to the customer). Scores are 1-5.
 QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -34,6 +36,8 @@ LOW_SCORE = 2
 OVERALL_FOLLOW_UP = 3
 
 PENDING, ANSWERED, EXPIRED = "pending", "answered", "expired"
+REMIND, EXPIRE = "remind", "expire"
+CHANNELS = ("link", "phone")   # answered by the customer over the link, or recorded by an agent
 
 
 def new_token() -> str:
@@ -60,11 +64,37 @@ class Survey:
     answered_at: datetime | None = None
     answer: Answer | None = None
     follow_up_required: bool = False
+    reminders_sent: int = 0
+    expired_at: datetime | None = None      # when the expiry was recorded (and announced)
+    channel: str | None = None              # link | phone, once answered
 
     def status(self, now: datetime) -> str:
         if self.answered_at is not None:
             return ANSWERED
-        return EXPIRED if now >= self.expires_at else PENDING
+        return EXPIRED if (self.expired_at is not None or now >= self.expires_at) else PENDING
+
+    def next_due_at(self, reminder_days=DEFAULT_REMINDER_DAYS) -> datetime | None:
+        """When the scheduler has something to do for this survey: the next reminder, or the
+        expiry; None once answered or expired."""
+        if self.answered_at is not None or self.expired_at is not None:
+            return None
+        days = sorted(reminder_days)
+        if self.reminders_sent < len(days):
+            at = self.issued_at + timedelta(days=days[self.reminders_sent])
+            if at < self.expires_at:
+                return at
+        return self.expires_at
+
+    def due_action(self, now: datetime, reminder_days=DEFAULT_REMINDER_DAYS) -> tuple[str, int] | None:
+        """``(EXPIRE, 0)`` past the expiry, ``(REMIND, n)`` when reminder ``n`` is due (a
+        reminder whose time was missed is sent once, not once per missed slot), else None."""
+        due = self.next_due_at(reminder_days)
+        if due is None or now < due:
+            return None
+        if now >= self.expires_at:
+            return EXPIRE, 0
+        passed = sum(1 for d in reminder_days if self.issued_at + timedelta(days=d) <= now)
+        return REMIND, max(passed, self.reminders_sent + 1)
 
 
 def issue_survey(ticket_no: str, branch: str, engineer_id: str | None, now: datetime,
@@ -115,3 +145,42 @@ def follow_up_required(answer: Answer) -> bool:
     """Low-score rule: any dimension ≤ 2, or overall ≤ 3."""
     return (any(score <= LOW_SCORE for score in answer.scores.values())
             or answer.scores["overall"] <= OVERALL_FOLLOW_UP)
+
+
+def low_scores(answer: Answer) -> list[str]:
+    """Why an answer needs a follow-up, e.g. ``["response_speed=2", "overall=3"]``."""
+    out = [f"{d}={answer.scores[d]}" for d in DIMENSIONS
+           if answer.scores[d] <= LOW_SCORE and d != "overall"]
+    if answer.scores["overall"] <= OVERALL_FOLLOW_UP:
+        out.append(f"overall={answer.scores['overall']}")
+    return out
+
+
+@dataclass
+class FollowUp:
+    """The supervisor's call-back after a low score (closed loop)."""
+    follow_up_id: str
+    survey_id: str
+    ticket_no: str
+    branch: str
+    engineer_id: str | None
+    reasons: list[str]
+    opened_at: datetime
+    due_at: datetime
+    status: str = "open"          # open | closed
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    note: str | None = None
+
+    def close(self, by: str, note: str, now: datetime) -> None:
+        if self.status != "open":
+            raise ValueError("this follow-up is closed already")
+        self.status, self.closed_at, self.closed_by, self.note = "closed", now, by, note
+
+
+def open_follow_up(survey: Survey, answer: Answer, now: datetime,
+                   days: float = FOLLOW_UP_DAYS) -> FollowUp:
+    return FollowUp(follow_up_id=f"FU-{uuid.uuid4().hex[:12].upper()}", survey_id=survey.survey_id,
+                    ticket_no=survey.ticket_no, branch=survey.branch,
+                    engineer_id=survey.engineer_id, reasons=low_scores(answer), opened_at=now,
+                    due_at=now + timedelta(days=days))

@@ -12,6 +12,9 @@
 | ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
 | ``AFTERSALES_LOG_FORMAT`` | ``json`` (or ``text``) |
 | ``FEEDBACK_SURVEY_VALID_DAYS`` | ``14``: days a survey link stays open |
+| ``FEEDBACK_SURVEY_REMINDER_DAYS`` | ``3,7``: days after issue when an unanswered survey is reminded |
+| ``FEEDBACK_VISIT_MONTHS`` | ``1,3,6``: months after completion when a return visit is due |
+| ``FEEDBACK_SCAN_INTERVAL`` | ``60`` seconds between feedback's scheduler passes (reminders, expiry, escalation, plans) |
 """
 from __future__ import annotations
 
@@ -66,6 +69,9 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
             "pool_size": max(max_workers + 2, 5),
             "reference_dir": env.get("AFTERSALES_REFERENCE_DIR", str(reference_dir())),
             "survey_valid_days": float(env.get("FEEDBACK_SURVEY_VALID_DAYS", "14")),
+            "survey_reminder_days": env.get("FEEDBACK_SURVEY_REMINDER_DAYS", "3,7"),
+            "visit_months": env.get("FEEDBACK_VISIT_MONTHS", "1,3,6"),
+            "feedback_scan_interval": float(env.get("FEEDBACK_SCAN_INTERVAL", "60")),
         },
     }
     for key, value in overrides.items():

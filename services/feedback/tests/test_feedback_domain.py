@@ -65,3 +65,53 @@ def test_low_score_rule(scores, expected):
 def test_low_score_rule_matches_its_definition(scores):
     a = Answer(scores=scores, recommend=5)
     assert follow_up_required(a) == (min(scores.values()) <= 2 or scores["overall"] <= 3)
+
+
+# -- reminders and expiry (an injected "now": weeks pass in no time) ---------------------------
+from services.feedback.domain.model import EXPIRE, REMIND, low_scores, open_follow_up  # noqa: E402
+
+
+def test_reminders_on_day_3_and_7_then_expiry_on_day_14():
+    s = issue_survey("T", "SH", "E1", NOW)
+    assert s.next_due_at() == NOW + timedelta(days=3)
+    assert s.due_action(NOW + timedelta(days=2, hours=23)) is None
+    assert s.due_action(NOW + timedelta(days=3)) == (REMIND, 1)
+    s1 = type(s)(**{**s.__dict__, "reminders_sent": 1})
+    assert s1.next_due_at() == NOW + timedelta(days=7)
+    assert s1.due_action(NOW + timedelta(days=5)) is None
+    assert s1.due_action(NOW + timedelta(days=7)) == (REMIND, 2)
+    s2 = type(s)(**{**s.__dict__, "reminders_sent": 2})
+    assert s2.next_due_at() == NOW + timedelta(days=14)
+    assert s2.due_action(NOW + timedelta(days=13)) is None
+    assert s2.due_action(NOW + timedelta(days=14)) == (EXPIRE, 0)
+    done = type(s)(**{**s.__dict__, "reminders_sent": 2, "expired_at": NOW + timedelta(days=14)})
+    assert done.next_due_at() is None and done.status(NOW) == EXPIRED
+
+
+def test_a_missed_reminder_is_sent_once_and_a_late_scan_only_expires():
+    s = issue_survey("T", "SH", None, NOW)
+    assert s.due_action(NOW + timedelta(days=8)) == (REMIND, 2)     # one reminder, numbered 2
+    assert s.due_action(NOW + timedelta(days=30)) == (EXPIRE, 0)
+    answered = type(s)(**{**s.__dict__, "answered_at": NOW})
+    assert answered.next_due_at() is None and answered.due_action(NOW + timedelta(days=30)) is None
+
+
+def test_reminders_after_the_expiry_are_skipped():
+    s = issue_survey("T", "SH", None, NOW, valid_days=2)
+    assert s.next_due_at() == NOW + timedelta(days=2)
+    assert s.due_action(NOW + timedelta(days=2)) == (EXPIRE, 0)
+    assert s.next_due_at(reminder_days=(1,)) == NOW + timedelta(days=1)
+
+
+def test_a_low_score_opens_a_follow_up_naming_the_low_scores_due_in_two_days():
+    s = issue_survey("SH-1", "SH", "E-SH-007", NOW)
+    a = answer(attitude=2, overall=3)
+    assert low_scores(a) == ["attitude=2", "overall=3"]
+    fu = open_follow_up(s, a, NOW)
+    assert (fu.ticket_no, fu.branch, fu.engineer_id, fu.status) == ("SH-1", "SH", "E-SH-007", "open")
+    assert fu.due_at == NOW + timedelta(days=2)
+    fu.close("dispatcher:k1", "已回电，客户接受道歉", NOW)
+    assert fu.status == "closed"
+    with pytest.raises(ValueError):
+        fu.close("x", "again", NOW)
+    assert low_scores(answer()) == []

@@ -1,64 +1,22 @@
-"""Feedback against the real broker and database (SQLite and PostgreSQL)."""
+"""Surveys against the real broker and database (SQLite and PostgreSQL): issued when a job
+closes, answered over the link or recorded by an agent, the low-score follow-up, reminders
+and expiry by the scheduler."""
 import json
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from prometheus_client import REGISTRY
 
-from aftersales.outbox import make_envelope
-from tests.support.broker import publish_raw
 from tests.support.fixtures import auth
-from tests.support.waiting import wait_until
+from tests.support.waiting import wait_handled
+
+from .support import (GOOD, QUEUE, SERVICE, call, issued, job_closed, publish, surveys, ticket,
+                      ticket_opened)
 
 pytestmark = pytest.mark.integration
 
-SERVICE = "feedback"
-QUEUE = f"aftersales.{SERVICE}.events"
-GOOD = {"response_speed": 5, "attitude": 5, "professionalism": 4, "effectiveness": 4,
-        "communication": 5, "overall": 5, "recommend": 9}
 
-
-def job_completed(branch="SH"):
-    ticket_no = f"{branch}-20261122-{uuid.uuid4().int % 1_000_000:06d}"
-    return make_envelope("dispatch", "job_completed", {
-        "ticket_no": ticket_no, "engineer_id": "E-SH-007",
-        "completed_at": "2026-11-23T16:05:00+08:00", "summary": "更换锈蚀檩条，屋面补漏完成",
-        "parts_used": [],
-    }, ticket_no=ticket_no, branch=branch)
-
-
-def publish(uri, env):
-    publish_raw(uri, "dispatch.events", "job_completed",
-                json.dumps(env.to_json_dict(), ensure_ascii=False).encode("utf-8"))
-
-
-def handled() -> float:
-    return sum(REGISTRY.get_sample_value("aftersales_messages_handled_total",
-                                         {"service": SERVICE, "queue": QUEUE, "outcome": o}) or 0
-               for o in ("ok", "duplicate"))
-
-
-def wait_handled(target: float) -> None:
-    wait_until(lambda: handled() >= target, what=f"{SERVICE} to acknowledge {target} message(s)")
-
-
-def surveys(http, services, ticket_no, branch="SH", role="agent"):
-    r = http.get(services.url("feedback", "/api/v1/surveys"), params={"ticket_no": ticket_no},
-                 headers=auth(branch, role, "E-SH-007" if role == "engineer" else None))
-    assert r.status_code == 200, r.text
-    return r.json()["surveys"]
-
-
-def issued(services, watcher, http):
-    env = job_completed()
-    publish(services.broker_uri, env)
-    [event] = watcher.of_type("survey_issued", ticket_no=env.ticket_no)
-    [survey] = surveys(http, services, env.ticket_no)
-    return event, survey
-
-
-def test_job_completed_issues_a_survey_whose_token_stays_secret(services, watcher, http):
+def test_job_closed_issues_one_survey_whose_token_stays_secret(services, watcher, http):
     services.start("feedback")
     event, survey = issued(services, watcher, http)
     assert event["source"] == "feedback" and event["branch"] == "SH"
@@ -67,37 +25,30 @@ def test_job_completed_issues_a_survey_whose_token_stays_secret(services, watche
     assert abs(expires - datetime.now(timezone.utc) - timedelta(days=14)) < timedelta(minutes=5)
     assert survey["token"] not in json.dumps(event)
     assert survey["status"] == "pending" and survey["engineer_id"] == "E-SH-007"
+    assert survey["contact"] == {"contact_name": "张伟", "phone": "13812345678",
+                                 "email": "zhangwei@example.cn"}   # the agent may call
 
     r = http.get(services.url("feedback", f"/api/v1/surveys/{survey['token']}"))  # no key
     assert r.status_code == 200, r.text
     page = r.json()
     assert page["ticket_no"] == event["ticket_no"] and page["status"] == "pending"
-    assert {q["field"] for q in page["questions"]} >= {"overall", "recommend", "comment"}
     assert any(q["label"] == "总体满意度" for q in page["questions"])
 
     # an engineer's key sees the status but not the link; another branch sees nothing
-    assert "token" not in surveys(http, services, event["ticket_no"], role="engineer")[0]
-    assert surveys(http, services, event["ticket_no"], branch="HZ") == []
-    assert surveys(http, services, event["ticket_no"], branch="HQ", role="manager")[0]["token"]
+    eng = surveys(http, services, event["ticket_no"], key=("SH", "engineer", "E-SH-007"))[0]
+    assert "token" not in eng and "contact" not in eng
+    assert surveys(http, services, event["ticket_no"], key=("HZ", "agent")) == []
+
+    # a redelivered job_closed (same event) and a second one (new event id) issue nothing
+    start = __import__("tests.support.waiting", fromlist=["handled"]).handled(SERVICE, QUEUE)
+    again = job_closed(event["ticket_no"])
+    publish(services, again)
+    publish(services, again)
+    wait_handled(SERVICE, QUEUE, start + 2)
+    assert len(surveys(http, services, event["ticket_no"])) == 1
 
 
-def test_redelivered_job_completed_issues_one_survey(services, watcher, http):
-    services.start("feedback")
-    start = handled()
-    env = job_completed()
-    publish(services.broker_uri, env)
-    publish(services.broker_uri, env)
-    wait_handled(start + 2)
-    watcher.of_type("survey_issued", ticket_no=env.ticket_no)
-    assert len(surveys(http, services, env.ticket_no)) == 1
-    marker = job_completed()   # published after: once it is out, the relay has caught up
-    publish(services.broker_uri, marker)
-    watcher.of_type("survey_issued", ticket_no=marker.ticket_no)
-    assert len([e for e in watcher.events if e.get("type") == "survey_issued"
-                and e["ticket_no"] == env.ticket_no]) == 1
-
-
-def test_customer_answers_in_chinese_and_a_low_score_flags_a_follow_up(services, watcher, http):
+def test_a_low_score_opens_a_follow_up_for_the_supervisor(services, watcher, http):
     services.start("feedback")
     _event, survey = issued(services, watcher, http)
     url = services.url("feedback", f"/api/v1/surveys/{survey['token']}")
@@ -107,14 +58,40 @@ def test_customer_answers_in_chinese_and_a_low_score_flags_a_follow_up(services,
                                         "comment": comment}, ensure_ascii=False).encode("utf-8"),
                   headers={"Content-Type": "application/json; charset=utf-8"})
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "answered"
+    assert r.json()["follow_up_required"] is True
     assert REGISTRY.get_sample_value("aftersales_csat_score_count", {"branch": "SH"}) == count + 1
 
+    [opened] = watcher.of_type("follow_up_opened", ticket_no=survey["ticket_no"])
+    assert opened["data"]["reasons"] == ["response_speed=2", "overall=3"]
+    assert opened["data"]["engineer_id"] == "E-SH-007"
+    [answered] = watcher.of_type("survey_answered", ticket_no=survey["ticket_no"])
+    assert answered["data"]["follow_up_required"] is True
     [after] = surveys(http, services, survey["ticket_no"])
-    assert after["status"] == "answered" and after["follow_up_required"] is True
-    assert after["answer"]["comment"] == comment
-    assert after["answer"]["overall"] == 3 and after["answer"]["recommend"] == 9
-    assert http.get(url).json()["status"] == "answered"
+    assert after["answer"]["comment"] == comment and after["channel"] == "link"
+
+    supervisor = ("SH", "dispatcher")
+    fus = call(http, services, "GET", "/api/v1/follow-ups", key=supervisor,
+               params={"status": "open"}, expect=200).json()["follow_ups"]
+    [fu] = [f for f in fus if f["ticket_no"] == survey["ticket_no"]]
+    assert call(http, services, "GET", "/api/v1/follow-ups", key=("HZ", "dispatcher"),
+                expect=200).json()["follow_ups"] == []
+    call(http, services, "POST", f"/api/v1/follow-ups/{fu['follow_up_id']}/close",
+         key=("SH", "engineer", "E-SH-007"), json={"note": "x"}, expect=403)
+    closed = call(http, services, "POST", f"/api/v1/follow-ups/{fu['follow_up_id']}/close",
+                  key=supervisor, json={"note": "已回电致歉，客户表示理解"}, expect=200).json()
+    assert closed["status"] == "closed" and closed["note"] == "已回电致歉，客户表示理解"
+    call(http, services, "POST", f"/api/v1/follow-ups/{fu['follow_up_id']}/close",
+         key=supervisor, json={"note": "again"}, expect=409)
+
+    # an agent records a customer's answers given on the phone: same rules, no follow-up here
+    _e2, phoned = issued(services, watcher, http)
+    path = f"/api/v1/surveys/{phoned['survey_id']}/phone-answer"
+    call(http, services, "POST", path, key=("HZ", "agent"), json=GOOD, expect=404)
+    call(http, services, "POST", path, key=("SH", "engineer", "E-SH-007"), json=GOOD, expect=403)
+    r = call(http, services, "POST", path, json={**GOOD, "comment": "电话回访：满意"}, expect=200)
+    assert r.json()["channel"] == "phone" and r.json()["follow_up_required"] is False
+    call(http, services, "POST", path, json=GOOD, expect=409)
+    assert surveys(http, services, phoned["ticket_no"])[0]["channel"] == "phone"
 
 
 def test_invalid_answer_names_fields_and_a_second_answer_conflicts(services, watcher, http):
@@ -125,16 +102,9 @@ def test_invalid_answer_names_fields_and_a_second_answer_conflicts(services, wat
     assert r.status_code == 422, r.text
     assert {e["field"] for e in r.json()["errors"]} == {"attitude", "overall", "recommend"}
     assert http.post(url, data=b"not json").status_code == 400
-
     assert http.post(url, json=GOOD).status_code == 200
-    r = http.post(url, json=GOOD)
-    assert r.status_code == 409, r.text
-    [after] = surveys(http, services, survey["ticket_no"])
-    assert after["follow_up_required"] is False
-
+    assert http.post(url, json=GOOD).status_code == 409
     assert http.get(services.url("feedback", "/api/v1/surveys/no-such-token")).status_code == 404
-    assert http.post(services.url("feedback", "/api/v1/surveys/no-such-token"),
-                     json=GOOD).status_code == 404
     assert http.get(services.url("feedback", "/api/v1/surveys"),
                     params={"ticket_no": survey["ticket_no"]}).status_code == 401
     r = http.get(services.url("feedback", "/api/v1/surveys"), headers=auth("SH"))
@@ -143,10 +113,24 @@ def test_invalid_answer_names_fields_and_a_second_answer_conflicts(services, wat
     assert health["status"] == "ok" and health["service"] == "feedback"
 
 
-def test_expired_survey_is_gone(services, watcher, http):
-    services.start("feedback", survey_valid_days=0)
-    _event, survey = issued(services, watcher, http)
-    assert survey["status"] == "expired"
+def test_the_scheduler_reminds_then_expires_an_unanswered_survey(services, watcher, http):
+    # days as fractions: a reminder after ~0.4 s, a second after ~0.9 s, expiry after ~1.7 s
+    services.start("feedback", survey_valid_days=2e-5, survey_reminder_days="0.000005,0.00001",
+                   feedback_scan_interval=0.1)
+    event, survey = issued(services, watcher, http)
+    first, second = watcher.of_type("survey_reminded", ticket_no=event["ticket_no"], count=2)
+    assert [first["data"]["reminder_no"], second["data"]["reminder_no"]] == [1, 2]
+    [expired] = watcher.of_type("survey_expired", ticket_no=event["ticket_no"])
+    assert expired["data"]["survey_id"] == survey["survey_id"]
     url = services.url("feedback", f"/api/v1/surveys/{survey['token']}")
     assert http.get(url).status_code == 410
     assert http.post(url, json=GOOD).status_code == 410
+    [after] = surveys(http, services, event["ticket_no"])
+    assert after["status"] == "expired" and after["reminders_sent"] == 2
+    # each happened once, though the scheduler kept scanning
+    marker = ticket()
+    publish(services, ticket_opened(marker))
+    publish(services, job_closed(marker))
+    watcher.of_type("survey_expired", ticket_no=marker)
+    assert len([e for e in watcher.events if e.get("type") in ("survey_reminded", "survey_expired")
+                and e.get("ticket_no") == event["ticket_no"]]) == 3

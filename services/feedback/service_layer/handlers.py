@@ -372,8 +372,10 @@ def scan(uow_factory, settings: Settings, now: datetime | None = None) -> dict:
         with uow_factory() as uow:
             if uow.plans.ran(plan.plan_id, year):
                 continue
-            done["plan_visits"] += _generate(uow, plan, year, now)
+            n = _generate(uow, plan, year, now)
             uow.commit()
+        if n:
+            done["plan_visits"] += n
     return dict(done)
 
 

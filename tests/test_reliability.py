@@ -152,7 +152,7 @@ DONE: dict = {}
 
 
 class FlakyFeedback:
-    """Consumes feedback's queue; fails a number of times given in the event's summary."""
+    """Consumes feedback's queue; fails as many times as the closed job's ``rework_count``."""
 
     name = "feedback"
 
@@ -160,7 +160,7 @@ class FlakyFeedback:
     def on_event(self, envelope):
         key = envelope.ticket_no
         ATTEMPTS[key] += 1
-        if ATTEMPTS[key] <= int(envelope.data["summary"]):
+        if ATTEMPTS[key] <= int(envelope.data["rework_count"]):
             raise RuntimeError("database is locked (simulated transient failure)")
         DONE[key].set()
 
@@ -173,12 +173,14 @@ def _start_flaky(services):
 
 
 def _publish_failing(uri, ticket_no, failures):
-    env = make_envelope("dispatch", "job_completed", {
-        "ticket_no": ticket_no, "engineer_id": "SH-E001",
-        "completed_at": "2026-11-22T15:00:00+08:00", "summary": str(failures)},
+    at = "2026-11-22T15:00:00+08:00"
+    env = make_envelope("dispatch", "job_closed", {
+        "ticket_no": ticket_no, "engineer_id": "SH-E001", "priority": "C", "category": "fault",
+        "completed_at": at, "signed_off_at": at, "closed_at": at, "visits": 1,
+        "rework_count": failures, "first_time_fix": False},
         ticket_no=ticket_no, branch="SH")
     DONE[ticket_no] = threading.Event()
-    publish_raw(uri, "dispatch.events", "job_completed", json.dumps(env.to_json_dict()).encode())
+    publish_raw(uri, "dispatch.events", "job_closed", json.dumps(env.to_json_dict()).encode())
 
 
 @pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -41,6 +42,23 @@ class ConfiguredTimer(Timer):
 
 
 scheduled = ConfiguredTimer.decorator
+
+
+def init_series(reference_dir=None) -> dict:
+    """Feedback's metric series for every branch (and severity) at zero."""
+    known = branches(reference_dir)
+    for code in known:
+        metrics.csat_score.labels(code)
+        for severity in COMPLAINT_SEVERITIES:
+            metrics.complaints_total.labels(code, severity)
+    return known
+
+
+class MetricSeries(DependencyProvider):
+    """Initialises the series when the service starts, before the first scrape."""
+
+    def setup(self):
+        init_series(self.container.config.get("AFTERSALES", {}).get("reference_dir"))
 
 
 # -- HTTP bodies ------------------------------------------------------------------------------
@@ -111,13 +129,10 @@ class FeedbackService(BaseService):
     name = "feedback"
     store = Store(Path(__file__).parent / "migrations", FeedbackUnitOfWork)
 
+    series = MetricSeries()
+
     def _branches(self) -> dict:
-        b = branches(self.store.config.get("reference_dir"))
-        for code in b:
-            metrics.csat_score.labels(code)
-            for severity in COMPLAINT_SEVERITIES:
-                metrics.complaints_total.labels(code, severity)
-        return b
+        return init_series(self.store.config.get("reference_dir"))
 
     def _settings(self) -> handlers.Settings:
         c = self.store.config
@@ -203,6 +218,8 @@ class FeedbackService(BaseService):
     def post_complaint(self, request):
         principal = self.store.principal(request)
         body = parse(ComplaintBody, request)
+        if body.deadline is not None and body.deadline.tzinfo is None:
+            body.deadline = body.deadline.replace(tzinfo=ZoneInfo(handlers.DEFAULT_TZ))
         return 201, self._count(handlers.register_complaint(
             self.store.uow(), principal, self._branches(), ticket_no=body.ticket_no,
             branch=body.branch, severity=body.severity, description=body.description,

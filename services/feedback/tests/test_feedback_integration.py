@@ -111,6 +111,11 @@ def test_invalid_answer_names_fields_and_a_second_answer_conflicts(services, wat
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "ticket_no"
     health = http.get(services.url("feedback", "/health")).json()
     assert health["status"] == "ok" and health["service"] == "feedback"
+    scraped = http.get(services.url("feedback", "/metrics")).text
+    for branch in ("SH", "HZ", "BJ", "GZ"):      # every series from zero, no ticket labels
+        assert f'aftersales_csat_score_count{{branch="{branch}"}}' in scraped
+        for severity in ("low", "medium", "high"):
+            assert f'aftersales_complaints_total{{branch="{branch}",severity="{severity}"}}' in scraped
 
 
 def test_the_scheduler_reminds_then_expires_an_unanswered_survey(services, watcher, http):

@@ -10,6 +10,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from aftersales.contracts import topology
 from aftersales.db import make_engine, migrate, session_factory
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.messaging.parking import ParkingLot
@@ -68,8 +69,11 @@ def test_an_unroutable_event_stays_in_the_outbox_until_its_queue_is_back(intake_
     from tests.support.broker import Connection
     relay = OutboxRelay(intake_db, clean_broker, RETRY_DELAYS_MS)
     relay._ensure_channel()                      # connected (and declared the topology) ...
-    with Connection(clean_broker) as conn:      # ... then someone deleted dispatch's queue
-        conn.channel().queue_delete("aftersales.dispatch.events")
+    with Connection(clean_broker) as conn:      # ... then someone deleted the queues of
+        ch = conn.channel()                     # ticket_opened's consumers (dispatch, feedback)
+        for q in topology.QUEUES:
+            if any(b.routing_key == "ticket_opened" for b in q.bindings):
+                ch.queue_delete(q.name)
     with intake_db.begin() as c:
         c.execute(outbox.insert().values(event_id="00000000-0000-0000-0000-000000000001",
                                          exchange="intake.events", routing_key="ticket_opened",

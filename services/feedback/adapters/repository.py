@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from aftersales.outbox import UnitOfWork
 
-from ..domain.complaints import Complaint, OPEN, RESOLVED
+from ..domain.complaints import OPEN, Complaint
 from ..domain.model import DIMENSIONS, Answer, FollowUp, Survey
 from ..domain.stats import CauseFact, PartFact, SlaFact
 from ..domain.visits import JobFacts, Plan, Visit, plan_from

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 DEFAULT_VISIT_MONTHS = (1, 3, 6)

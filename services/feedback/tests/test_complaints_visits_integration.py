@@ -2,6 +2,7 @@
 PostgreSQL): a complaint from intake and one from an agent, escalation when overdue,
 resolution and the customer's confirmation; visits scheduled when a job closes, the due list,
 and a visit that finds a problem opening a new ticket through intake's phone-center contract."""
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -66,7 +67,9 @@ def test_complaints_from_intake_and_agents_escalate_when_overdue_and_close_on_co
     assert conf["data"]["satisfied"] is True
 
 
-def test_a_return_visit_that_finds_a_problem_opens_a_ticket_through_intake(services, watcher, http):
+def test_a_return_visit_that_finds_a_problem_opens_a_ticket_through_intake(services, watcher, http,
+                                                                          caplog):
+    caplog.set_level(logging.INFO, logger="services.feedback")
     services.start("intake")
     services.start("feedback")
     ticket_no = ticket()
@@ -111,6 +114,10 @@ def test_a_return_visit_that_finds_a_problem_opens_a_ticket_through_intake(servi
     left = call(http, services, "GET", "/api/v1/return-visits", expect=200,
                 params={"ticket_no": ticket_no}).json()["visits"]
     assert [v["visit_id"] for v in left] == [mine[2]["visit_id"]]
+    # feedback logged the request it filed, the customer masked
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("services.feedback")]
+    assert any(request_id in m and "张*" in m for m in logged), logged
+    assert not any("13812345678" in m or "张伟" in m for m in logged)
 
 
 def test_visit_plans_are_managed_by_hq_and_schedule_matching_projects(services, watcher, http):

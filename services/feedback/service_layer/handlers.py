@@ -281,10 +281,12 @@ def _staff_doc(s: model.Survey, now: datetime, show_token: bool) -> dict:
 
 
 # -- follow-ups ----------------------------------------------------------------------------------
-def _follow_up_doc(f: model.FollowUp) -> dict:
+def _follow_up_doc(f: model.FollowUp, now: datetime | None = None) -> dict:
+    now = now or utcnow()
     return {"follow_up_id": f.follow_up_id, "survey_id": f.survey_id, "ticket_no": f.ticket_no,
             "branch": f.branch, "engineer_id": f.engineer_id, "reasons": f.reasons,
-            "status": f.status, "opened_at": f.opened_at.isoformat(),
+            "status": f.status, "overdue": f.status == "open" and now >= f.due_at,
+            "opened_at": f.opened_at.isoformat(),
             "due_at": f.due_at.isoformat(),
             "closed_at": f.closed_at.isoformat() if f.closed_at else None,
             "closed_by": f.closed_by, "note": f.note}

@@ -73,6 +73,7 @@ def test_a_low_score_opens_a_follow_up_for_the_supervisor(services, watcher, htt
     fus = call(http, services, "GET", "/api/v1/follow-ups", key=supervisor,
                params={"status": "open"}, expect=200).json()["follow_ups"]
     [fu] = [f for f in fus if f["ticket_no"] == survey["ticket_no"]]
+    assert fu["overdue"] is False and fu["reasons"] == ["response_speed=2", "overall=3"]
     assert call(http, services, "GET", "/api/v1/follow-ups", key=("HZ", "dispatcher"),
                 expect=200).json()["follow_ups"] == []
     call(http, services, "POST", f"/api/v1/follow-ups/{fu['follow_up_id']}/close",

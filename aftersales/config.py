@@ -12,6 +12,10 @@
 | ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
 | ``AFTERSALES_LOG_FORMAT`` | ``json`` (or ``text``) |
 | ``FEEDBACK_SURVEY_VALID_DAYS`` | ``14``: days a survey link stays open |
+| ``DISPATCH_SLA_POLICY`` | empty: an SLA policy override (JSON text or a JSON file's path; see docs/sla.md) |
+| ``DISPATCH_SLA_TIMER_INTERVAL`` | ``1.0`` seconds between scans for due SLA clocks, acceptance timeouts and missing reports |
+| ``DISPATCH_ACCEPT_TIMEOUT_MINUTES`` | ``30``: an assigned job not accepted within this is reassigned |
+| ``DISPATCH_REPORT_INTERVAL_HOURS`` | ``24``: a job on site without a progress report for this long raises a reminder |
 """
 from __future__ import annotations
 
@@ -66,6 +70,10 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
             "pool_size": max(max_workers + 2, 5),
             "reference_dir": env.get("AFTERSALES_REFERENCE_DIR", str(reference_dir())),
             "survey_valid_days": float(env.get("FEEDBACK_SURVEY_VALID_DAYS", "14")),
+            "sla_policy": env.get("DISPATCH_SLA_POLICY", ""),
+            "sla_timer_interval": float(env.get("DISPATCH_SLA_TIMER_INTERVAL", "1.0")),
+            "accept_timeout_minutes": float(env.get("DISPATCH_ACCEPT_TIMEOUT_MINUTES", "30")),
+            "report_interval_hours": float(env.get("DISPATCH_REPORT_INTERVAL_HOURS", "24")),
         },
     }
     for key, value in overrides.items():

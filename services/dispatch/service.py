@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 from nameko.web.handlers import http
 
@@ -27,7 +28,6 @@ def gauges(session, settings: dict) -> list[tuple]:
     known combination, zeros included."""
     from .adapters.repository import JobRepository
     codes = branches(settings.get("reference_dir"))
-    metrics.init_sla_series(codes)     # every SLA counter series at zero from the first scrape
     counts = {(s, p, b): 0 for b in codes for s in OPEN_STATES for p in PRIORITIES}
     for status, prio, branch, n in JobRepository(session).counts_by():
         if status in OPEN_STATES:
@@ -53,6 +53,15 @@ class ConfiguredTimer(Timer):
 configured_timer = ConfiguredTimer.decorator
 
 
+class SlaSeries(DependencyProvider):
+    """Every SLA counter and histogram series (stage × priority × branch) at zero as the
+    service starts, so ``rate()`` works from the first scrape."""
+
+    def setup(self):
+        metrics.init_sla_series(branches(self.container.config.get("AFTERSALES", {})
+                                         .get("reference_dir")))
+
+
 def _body(request) -> dict:
     """The JSON object sent, or ``{}`` when nothing was sent (accept and check-in)."""
     return read_json(request) if request.get_data() else {}
@@ -61,6 +70,7 @@ def _body(request) -> dict:
 class DispatchService(BaseService):
     name = "dispatch"
     store = Store(Path(__file__).parent / "migrations", DispatchUnitOfWork, gauges=gauges)
+    sla_series = SlaSeries()
 
     def _policies(self) -> PolicyBook:
         return PolicyBook(self.store.config)

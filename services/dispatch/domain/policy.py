@@ -78,7 +78,7 @@ def shift_calendar(doc: Mapping | None, tz: str = "Asia/Shanghai") -> Calendar |
 
 def _target(raw, current: Target | None) -> Target:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return Target(float(raw), current.working if current else False)
+        raw = {"hours": raw}
     if not isinstance(raw, Mapping):
         raise PolicyError(f"a target is hours or {{hours|seconds, working}}, not {raw!r}")
     working = bool(raw.get("working", current.working if current else False))

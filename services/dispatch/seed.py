@@ -75,3 +75,32 @@ def seed(session, only_if_empty: bool = False) -> str:
         else:
             bad.append(f"line {line}: {err}")
     return f"{n} engineers and supervisors loaded" + (f"; skipped {'; '.join(bad)}" if bad else "")
+
+
+def import_roster(session, path: Path, progress=None, every: int = 100) -> dict:
+    """Upsert every good row of a roster CSV; report the bad ones by line. A file without the
+    required columns is refused as a whole (ValueError). Duplicate ids: the first row wins."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    missing = [c for c in REQUIRED if c not in [h.strip() for h in header]]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} "
+                         f"(expected {', '.join(REQUIRED)}, role, skills, active, max_jobs, "
+                         f"zone, shift, leave)")
+    repo = EngineerRepository(session)
+    seen, imported, bad, n = set(), 0, [], 0
+    for line, engineer, err in load_engineers_csv(path):
+        n += 1
+        if engineer is not None and engineer.engineer_id in seen:
+            engineer, err = None, f"duplicate engineer_id {engineer.engineer_id} (first row kept)"
+        if engineer is None:
+            bad.append({"line": line, "error": err})
+        else:
+            seen.add(engineer.engineer_id)
+            repo.upsert(engineer)
+            imported += 1
+        if progress and n % every == 0:
+            progress(n, imported, len(bad))
+    if progress:
+        progress(n, imported, len(bad))
+    return {"imported": imported, "bad_rows": bad}

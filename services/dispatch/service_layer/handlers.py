@@ -273,6 +273,8 @@ def _step(uow, policies, principal, job: model.Job, action: str, data, now: date
                                          "declined_at": now})
         return _reassign(uow, policies, job, now, f"{eng} 拒单：{data.reason}")
     elif action == "schedule":
+        if data.window_to <= data.window_from:
+            raise InvalidInput([{"field": "window_to", "message": "must be after window_from"}])
         job.schedule(data.window_from, data.window_to)
         _pub(uow, job, "appointment_set", {"engineer_id": eng, "window_from": data.window_from,
                                            "window_to": data.window_to, "agreed_at": now,

@@ -135,7 +135,8 @@ class Simulator:
         headers = {"Authorization": f"Bearer {issue_key(self.secret, branch, 'engineer', eng)}"}
         for step, payload in (("accept", {}), ("check-in", {}),
                               ("complete", {"summary": "已处理完毕，客户现场确认",
-                                            "parts_used": self._parts(branch)})):
+                                            "parts_used": self._parts(branch)}),
+                              ("sign-off", {"accepted": True})):   # the customer's 验收
             r = self.http.post(f"{self.dispatch}/api/v1/jobs/{ticket_no}/{step}", json=payload,
                                headers=headers, timeout=10)
             if r.status_code != 200:

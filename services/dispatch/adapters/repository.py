@@ -108,11 +108,27 @@ class JobRepository:
         self.session.execute(jobs.insert().values(
             **_values(job), opened_event_id=opened_event_id, updated_at=utcnow()))
 
-    def save(self, job: Job) -> None:
+    def save(self, job: Job, expect: tuple[str, str | None] | None = None) -> bool:
+        """Write the job. With ``expect`` = (status, engineer_id) as read, only if the row still
+        has them (compare-and-set for the timer, which must not overwrite a step an engineer
+        committed meanwhile; SQLite takes no row locks). True if written."""
         values = _values(job)
         values.pop("ticket_no")
-        self.session.execute(update(jobs).where(jobs.c.ticket_no == job.ticket_no)
-                             .values(**values, updated_at=utcnow()))
+        query = update(jobs).where(jobs.c.ticket_no == job.ticket_no)
+        if expect is not None:
+            status, engineer_id = expect
+            query = query.where(jobs.c.status == status,
+                                jobs.c.engineer_id.is_(None) if engineer_id is None
+                                else jobs.c.engineer_id == engineer_id)
+        return self.session.execute(query.values(**values, updated_at=utcnow())).rowcount == 1
+
+    def mark_reminded(self, job: Job, at: datetime) -> bool:
+        """Record a progress reminder, only if no report came in since the job was read."""
+        c = jobs.c
+        return self.session.execute(update(jobs).where(
+            c.ticket_no == job.ticket_no, c.status.in_(ON_SITE_STATES),
+            c.last_report_at == _utc(job.last_report_at))
+            .values(report_reminded_at=_utc(at))).rowcount == 1
 
     def add_assignment(self, ticket_no: str, a: Assignment, at: datetime) -> None:
         self.session.execute(assignments.insert().values(
@@ -163,9 +179,15 @@ class JobRepository:
             query = query.with_for_update(skip_locked=True)
         return [_job(r) for r in self.session.execute(query).mappings()]
 
-    def on_site(self, limit: int = 200) -> list[Job]:
-        query = (select(jobs).where(jobs.c.status.in_(ON_SITE_STATES))
-                 .order_by(jobs.c.last_report_at).limit(limit))
+    def reports_due(self, cutoff: datetime, limit: int = 200) -> list[Job]:
+        """Jobs on site whose last report (and last reminder) is older than ``cutoff``."""
+        c = jobs.c
+        query = (select(jobs).where(
+            c.status.in_(ON_SITE_STATES), c.last_report_at <= cutoff,
+            or_(c.report_reminded_at.is_(None), c.report_reminded_at <= cutoff))
+            .order_by(c.last_report_at).limit(limit))
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
         return [_job(r) for r in self.session.execute(query).mappings()]
 
     def add_report(self, ticket_no: str, engineer_id: str | None, at: datetime, progress: str,

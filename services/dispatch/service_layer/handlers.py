@@ -422,21 +422,27 @@ def tick_jobs(uow, policies, settings: dict, now: datetime | None = None) -> int
     with uow:
         for job in uow.jobs.awaiting_acceptance(now - timeout):
             eng = job.engineer_id
+            savepoint = uow.session.begin_nested()
             job.decline(eng)
             _pub(uow, job, "job_declined", {"engineer_id": eng, "declined_at": now,
                                              "reason": f"{int(timeout.total_seconds() // 60)} 分钟内未接单",
                                              "timed_out": True})
             _reassign(uow, policies, job, now, f"{eng} 超时未接单")
-            uow.jobs.save(job)
+            if not uow.jobs.save(job, expect=(model.ASSIGNED, eng)):
+                savepoint.rollback()      # accepted (or reassigned) meanwhile: nothing to do
+                continue
+            savepoint.commit()
             n += 1
-        for job in uow.jobs.on_site():
-            if job.report_overdue(now, interval):
-                _pub(uow, job, "progress_report_missing", {
-                    "engineer_id": job.engineer_id, "last_report_at": job.last_report_at,
-                    "reminded_at": now})
-                job.report_reminded_at = now
-                uow.jobs.save(job)
-                n += 1
+        for job in uow.jobs.reports_due(now - timedelta(seconds=interval)):
+            savepoint = uow.session.begin_nested()
+            _pub(uow, job, "progress_report_missing", {
+                "engineer_id": job.engineer_id, "last_report_at": job.last_report_at,
+                "reminded_at": now})
+            if not uow.jobs.mark_reminded(job, now):
+                savepoint.rollback()
+                continue
+            savepoint.commit()
+            n += 1
         uow.commit()
     return n
 

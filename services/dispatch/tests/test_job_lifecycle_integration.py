@@ -19,7 +19,7 @@ def _now():
 
 
 def test_a_paid_job_from_appointment_to_rework_and_sign_off(services, watcher, http):
-    services.start("dispatch")
+    services.start("dispatch", report_interval_hours=0.0005, sla_timer_interval=0.2)  # 1.8 s
     ticket_no = f"SH-{_now():%Y%m%d}-9001"
     publish(services.broker_uri, ticket_opened(ticket_no, received_at=_now().isoformat(),
                                                warranty=PAID))
@@ -46,6 +46,9 @@ def test_a_paid_job_from_appointment_to_rework_and_sign_off(services, watcher, h
     step("en-route", {"eta": start.isoformat()})
     step("check-in")
     watcher.of_type("sla_stage_completed", ticket_no=ticket_no, stage="arrival")
+    # on site without a progress report for the (shortened) daily interval: a reminder
+    [missing] = watcher.of_type("progress_report_missing", ticket_no=ticket_no, timeout=10)
+    assert missing["data"]["engineer_id"] == eng
     r = step("diagnosis", {"cause": "misuse", "responsibility": "customer", "warranty_void": True},
              expect=422)
     assert r["errors"][0]["field"] == "void_reason"

@@ -89,7 +89,7 @@ def test_a_paid_job_from_appointment_to_rework_and_sign_off(services, watcher, h
 
 
 def test_decline_timeout_manual_reassign_board_and_roster(services, watcher, http):
-    services.start("dispatch", accept_timeout_minutes=0.05, sla_timer_interval=0.2)   # 3 s
+    services.start("dispatch", accept_timeout_minutes=0.1, sla_timer_interval=0.2)   # 6 s
     dispatcher = auth("SH", "dispatcher")
     # the roster over HTTP: a new engineer, then leave for SH-E002 today
     r = http.put(services.url("dispatch", "/api/v1/engineers/SH-E009"), headers=dispatcher, json={
@@ -119,7 +119,7 @@ def test_decline_timeout_manual_reassign_board_and_roster(services, watcher, htt
     assert declined["data"]["timed_out"] is False
     [second] = watcher.of_type("engineer_assigned", ticket_no=ticket_no, engineer_id="SH-E002")
     assert second["data"]["previous_engineer_id"] == "SH-E001" and "拒单" in second["data"]["reason"]
-    # SH-E002 does not answer within the (3 s) acceptance timeout: reassigned again
+    # SH-E002 does not answer within the (6 s) acceptance timeout: reassigned again
     [timeout] = watcher.of_type("job_declined", ticket_no=ticket_no, engineer_id="SH-E002")
     assert timeout["data"]["timed_out"] is True
     [third] = watcher.of_type("engineer_assigned", ticket_no=ticket_no, previous_engineer_id="SH-E002")

@@ -134,3 +134,14 @@ job_reports = Table(
     Column("progress", Text, nullable=False),
     Column("percent", Integer, nullable=True),
 )
+
+# events about a ticket that arrived before its ticket_opened was handled (concurrent workers,
+# retries): kept and applied when the job opens (contact, priority change, cancellation)
+early_events = Table(
+    "early_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_no", String(40), nullable=False, index=True),
+    Column("event_type", String(100), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSON, nullable=False),
+)

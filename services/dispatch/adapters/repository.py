@@ -16,7 +16,8 @@ from ..domain.policy import shift_calendar
 from ..domain.roster import calendar_doc
 from ..domain.model import (ASSIGNED, BUSY_STATES, ON_SITE_STATES, OPEN_STATES, Assignment,
                             Engineer, Job)
-from .orm import assignments, engineers, job_reports, jobs, sla_clocks, sla_history, sla_pauses
+from .orm import (assignments, early_events, engineers, job_reports, jobs, sla_clocks, sla_history,
+                  sla_pauses)
 
 _TIMES = ("received_at", "created_at", "assigned_at", "accepted_at", "checked_in_at",
           "completed_at", "appointment_from", "appointment_to", "en_route_at", "signed_off_at",
@@ -201,6 +202,25 @@ class JobRepository:
                                     .order_by(job_reports.c.id)).mappings()
         return [{"engineer_id": r["engineer_id"], "reported_at": _utc(r["reported_at"]),
                  "progress": r["progress"], "percent": r["percent"]} for r in rows]
+
+    def add_early(self, ticket_no: str, event_type: str, occurred_at: datetime, data: dict) -> None:
+        self.session.execute(early_events.insert().values(
+            ticket_no=ticket_no, event_type=event_type, occurred_at=_utc(occurred_at), data=data))
+
+    def take_early(self, ticket_no: str) -> list[tuple[str, datetime, dict]]:
+        """The ticket's early events, oldest first; removed (they are applied now)."""
+        rows = self.session.execute(
+            select(early_events.c.event_type, early_events.c.occurred_at, early_events.c.data)
+            .where(early_events.c.ticket_no == ticket_no)
+            .order_by(early_events.c.occurred_at, early_events.c.id)).all()
+        if rows:
+            self.session.execute(early_events.delete().where(early_events.c.ticket_no == ticket_no))
+        return [(t, _utc(at), dict(d)) for t, at, d in rows]
+
+    def purge_early(self, before: datetime) -> int:
+        """Forget early events of tickets that never got a job (no visit needed)."""
+        return self.session.execute(early_events.delete().where(
+            early_events.c.occurred_at < _utc(before))).rowcount
 
     def counts_by(self) -> list[tuple[str, str, str, int]]:
         return [(s, p, b, int(n)) for s, p, b, n in self.session.execute(

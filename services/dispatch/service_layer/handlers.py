@@ -21,6 +21,7 @@ ACT_ROLES = ("engineer", "dispatcher", "manager")   # (and admin) may move a job
 SIGN_OFF_ROLES = ("engineer", "dispatcher", "manager", "agent")   # recorded for the customer
 ASSIGN_ROLES = ("dispatcher", "manager")
 MAX_LIST = 500
+EARLY_EVENTS_KEPT_DAYS = 30   # events of tickets that never got a job are forgotten after this
 
 
 def _validate(schema, body: dict):
@@ -97,6 +98,12 @@ def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
                      env.event_id)
             uow.commit()
             return None
+        early = uow.jobs.take_early(ticket.ticket_no)
+        ended = next((t for t, _at, _d in early if t in ("ticket_cancelled", "ticket_resolved")), None)
+        if ended:
+            log.info("%s: %s arrived before it opened; no job", ticket.ticket_no, ended)
+            uow.commit()
+            return None
         needs = model.Needs(ticket.category, ticket.warranty.component_category)
         now = utcnow()
         decision = _decide(uow, policies, None, env.branch, ticket.priority, needs,
@@ -111,6 +118,7 @@ def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
         if policies is not None:
             sla.open_clocks_in(uow, policies, job.ticket_no, job.branch, job.priority,
                                job.received_at)
+            sla.apply_early_in(uow, policies, job.ticket_no, early)
         uow.commit()
     log.info("%s: %s", job.ticket_no, f"assigned to {job.engineer_id}" if decision.engineer
              else f"escalated to {decision.escalated_to}")   # ids only: the reason names people
@@ -134,8 +142,12 @@ def ticket_ended(uow, env: Envelope, policies=None) -> None:
         if uow.seen(env.event_id):
             return None
         uow.record_processed(env.event_id, env.type)
+        if env.branch:
+            uow.engineers.of_branch(env.branch, lock=True)   # serialised with the opening
         job = uow.jobs.get(ticket_no, lock=True)
-        if job is not None and job.is_open:
+        if job is None:
+            uow.jobs.add_early(ticket_no, env.type, at, dict(env.data))
+        elif job.is_open:
             job.cancel(at)
             uow.jobs.save(job)
         n = sla.stop_in(uow, ticket_no, at)
@@ -443,6 +455,7 @@ def tick_jobs(uow, policies, settings: dict, now: datetime | None = None) -> int
                 continue
             savepoint.commit()
             n += 1
+        uow.jobs.purge_early(now - timedelta(days=EARLY_EVENTS_KEPT_DAYS))
         uow.commit()
     return n
 

@@ -128,15 +128,39 @@ def stop_in(uow, ticket_no: str, at: datetime) -> int:
 
 
 # -- consumed events -----------------------------------------------------------------------
+def _serialise_with_opening(uow, env: Envelope) -> None:
+    """Take the branch's roster lock as ``assign_ticket`` does, so an event racing the ticket's
+    opening either sees the job or is kept as an early event that the opening applies."""
+    if env.branch:
+        uow.engineers.of_branch(env.branch, lock=True)
+
+
 def on_customer_contacted(uow, policies, env: Envelope) -> None:
-    """The first human contact completes the response stage."""
+    """The first human contact completes the response stage (kept as an early event when the
+    ticket's job is not open yet)."""
     data = CustomerContactedV1.model_validate(env.data)
     with uow:
         if uow.seen(env.event_id):
             return
         uow.record_processed(env.event_id, env.type)
-        complete_stage_in(uow, policies, data.ticket_no, "response", data.contacted_at)
+        _serialise_with_opening(uow, env)
+        if uow.jobs.get(data.ticket_no) is None:
+            uow.jobs.add_early(data.ticket_no, env.type, data.contacted_at, env.data)
+        else:
+            complete_stage_in(uow, policies, data.ticket_no, "response", data.contacted_at)
         uow.commit()
+
+
+def reclassify_in(uow, policies, data: TicketReclassifiedV1) -> None:
+    job = uow.jobs.get(data.ticket_no, lock=True)
+    if job is not None and job.priority != data.priority:
+        job.priority = data.priority
+        uow.jobs.save(job)
+    if data.priority != data.previous_priority:
+        n = recompute_in(uow, policies, data.ticket_no, data.priority,
+                         f"priority {data.previous_priority} → {data.priority}: {data.reason}")
+        log.info("%s: priority %s → %s, %d deadline(s) recomputed", data.ticket_no,
+                 data.previous_priority, data.priority, n)
 
 
 def on_reclassified(uow, policies, env: Envelope) -> None:
@@ -147,16 +171,21 @@ def on_reclassified(uow, policies, env: Envelope) -> None:
         if uow.seen(env.event_id):
             return
         uow.record_processed(env.event_id, env.type)
-        job = uow.jobs.get(data.ticket_no, lock=True)
-        if job is not None and job.priority != data.priority:
-            job.priority = data.priority
-            uow.jobs.save(job)
-        if data.priority != data.previous_priority:
-            n = recompute_in(uow, policies, data.ticket_no, data.priority,
-                             f"priority {data.previous_priority} → {data.priority}: {data.reason}")
-            log.info("%s: priority %s → %s, %d deadline(s) recomputed", data.ticket_no,
-                     data.previous_priority, data.priority, n)
+        _serialise_with_opening(uow, env)
+        if uow.jobs.get(data.ticket_no) is None:
+            uow.jobs.add_early(data.ticket_no, env.type, env.occurred_at, env.data)
+        else:
+            reclassify_in(uow, policies, data)
         uow.commit()
+
+
+def apply_early_in(uow, policies, ticket_no: str, early) -> None:
+    """Apply what arrived before the job opened, in order: priority changes, first contact."""
+    for type_, at, data in early:
+        if type_ == "ticket_reclassified":
+            reclassify_in(uow, policies, TicketReclassifiedV1.model_validate(data))
+        elif type_ == "customer_contacted":
+            complete_stage_in(uow, policies, ticket_no, "response", at)
 
 
 # -- waiting on the customer ------------------------------------------------------------------

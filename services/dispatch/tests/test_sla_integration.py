@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from aftersales.outbox import make_envelope
 from services.dispatch.tests.test_dispatch_integration import publish, ticket_opened
 from tests.support.fixtures import auth
-from tests.support.waiting import wait_until
+from tests.support.waiting import handled, wait_handled, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +170,34 @@ def test_a_restart_with_deadlines_pending_misses_none(services, watcher, http):
     watcher.of_type("sla_breached", ticket_no=later, stage="response", timeout=10)
     again = [e for e in watcher.events if e.get("type") == "sla_breached" and e.get("ticket_no") in tickets]
     assert len(again) == 8
+
+
+def test_events_that_overtake_the_opening_are_applied_when_the_job_opens(services, watcher, http):
+    services.start("dispatch", **CALM)
+    ticket_no, cancelled = _ticket(6), _ticket(7)
+    received = _now()
+    uri = services.broker_uri
+    before = handled("dispatch", "aftersales.dispatch.events")
+    # contact and a priority change reach dispatch before the ticket_opened (e.g. a retry)
+    publish(uri, make_envelope("intake", "ticket_reclassified", {
+        "ticket_no": ticket_no, "priority": "A", "category": "fault", "previous_priority": "B",
+        "previous_category": "fault", "needs_visit": True, "reason": "停产", "by": "agent-7"},
+        ticket_no=ticket_no, branch="SH"))
+    publish(uri, make_envelope("intake", "customer_contacted", {     # after the change: A
+        "ticket_no": ticket_no, "contacted_at": _now().isoformat(), "by": "agent-7"},
+        ticket_no=ticket_no, branch="SH"))
+    publish(uri, make_envelope("intake", "ticket_cancelled", {
+        "ticket_no": cancelled, "cancelled_at": received.isoformat(), "reason": "客户取消",
+        "by": "agent-7"}, ticket_no=cancelled, branch="SH"))
+    wait_handled("dispatch", "aftersales.dispatch.events", before + 3)
+    publish(uri, ticket_opened(cancelled, received_at=received.isoformat()))
+    publish(uri, ticket_opened(ticket_no, received_at=received.isoformat()))
+    [done] = watcher.of_type("sla_stage_completed", ticket_no=ticket_no, stage="response")
+    assert done["data"]["met"] is True and done["data"]["priority"] == "A"
+    headers = auth("SH", "dispatcher")
+    job = http.get(services.url("dispatch", f"/api/v1/jobs/{ticket_no}"), headers=headers).json()
+    assert job["priority"] == "A" and job["sla"]["clocks"][1]["priority"] == "A"
+    assert http.get(services.url("dispatch", f"/api/v1/jobs/{cancelled}"),
+                    headers=headers).status_code == 404
+    assert not [e for e in watcher.events if e.get("ticket_no") == cancelled
+                and e.get("source") == "dispatch"]

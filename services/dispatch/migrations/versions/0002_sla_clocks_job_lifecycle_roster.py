@@ -1,5 +1,5 @@
-"""SLA clocks (with history and pauses), the whole on-site job, progress reports, and the
-roster's zone, skill levels, shift and leave
+"""SLA clocks (with history and pauses), the whole on-site job, progress reports, early
+events, and the roster's zone, skill levels, shift and leave
 
 Revision ID: 0002
 Revises: 0001
@@ -97,9 +97,20 @@ def upgrade() -> None:
     with op.batch_alter_table('job_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_job_reports_ticket_no'), ['ticket_no'], unique=False)
 
+    op.create_table('early_events',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('ticket_no', sa.String(length=40), nullable=False),
+    sa.Column('event_type', sa.String(length=100), nullable=False),
+    sa.Column('occurred_at', TZ, nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('early_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_early_events_ticket_no'), ['ticket_no'], unique=False)
+
 
 def downgrade() -> None:
-    for table in ('job_reports', 'sla_pauses', 'sla_history', 'sla_clocks'):
+    for table in ('early_events', 'job_reports', 'sla_pauses', 'sla_history', 'sla_clocks'):
         op.drop_table(table)
     with op.batch_alter_table('engineers', schema=None) as batch_op:
         for name, _ in ENGINEER_COLUMNS:

@@ -13,6 +13,8 @@ from ..seed import engineer_from_row
 log = logging.getLogger(__name__)
 READ_ROLES = ("dispatcher", "manager", "agent")
 WRITE_ROLES = ("dispatcher", "manager")
+COLUMNS = ("engineer_id", "name", "branch", "role", "skills", "zone", "shift", "leave",
+           "max_jobs", "active")
 
 
 def engineer_view(e: model.Engineer, now=None) -> dict:
@@ -63,8 +65,10 @@ def put_engineer(uow, principal: Principal, engineer_id: str, body: dict) -> tup
     try:
         engineer = engineer_from_row(row)
     except ValueError as exc:
-        field = str(exc).split(":")[0].split(" ")[0]
-        raise InvalidInput([{"field": field, "message": str(exc)}]) from None
+        message = str(exc)
+        field = next((c for c in COLUMNS if message.startswith(c) or f" {c} " in f" {message} "),
+                     "(body)")
+        raise InvalidInput([{"field": field, "message": message}]) from None
     principal.require_branch(engineer.branch)
     with uow:
         existing = uow.engineers.get(engineer_id)

@@ -98,8 +98,12 @@ def test_decline_timeout_manual_reassign_board_and_roster(services, watcher, htt
     assert r.status_code == 201, r.text
     assert http.put(services.url("dispatch", "/api/v1/engineers/BJ-E009"), headers=dispatcher,
                     json={"name": "x", "branch": "BJ"}).status_code == 403
-    assert http.put(services.url("dispatch", "/api/v1/engineers/SH-E010"), headers=dispatcher,
-                    json={"name": "x", "branch": "SH", "shift": "monday 9-5"}).status_code == 422
+    r = http.put(services.url("dispatch", "/api/v1/engineers/SH-E010"), headers=dispatcher,
+                 json={"name": "x", "branch": "SH", "shift": "monday 9-5"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "shift"
+    r = http.put(services.url("dispatch", "/api/v1/engineers/SH-E010"), headers=auth("HQ", "manager"),
+                 json={"name": "x", "branch": "XX"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "branch"
     today = _now().astimezone(timezone(timedelta(hours=8))).date().isoformat()
     r = http.post(services.url("dispatch", "/api/v1/engineers/SH-E009/leave"), headers=dispatcher,
                   json={"from": today, "to": today})

@@ -146,11 +146,12 @@ class JobRepository:
         return [{**dict(r), "decided_at": _utc(r["decided_at"])} for r in rows]
 
     def workload(self, branch: str) -> dict[str, int]:
-        """Open (busy) jobs per engineer of the branch."""
+        """Open (busy) jobs per engineer of the branch, wherever the jobs are (an engineer
+        lent to a neighbouring branch carries those jobs too)."""
+        people = select(engineers.c.engineer_id).where(engineers.c.branch == branch)
         rows = self.session.execute(
             select(jobs.c.engineer_id, func.count())
-            .where(jobs.c.branch == branch, jobs.c.status.in_(BUSY_STATES),
-                   jobs.c.engineer_id.is_not(None))
+            .where(jobs.c.status.in_(BUSY_STATES), jobs.c.engineer_id.in_(people))
             .group_by(jobs.c.engineer_id)).all()
         return {eng: int(n) for eng, n in rows}
 

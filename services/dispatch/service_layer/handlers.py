@@ -229,8 +229,12 @@ ROLES_FOR = {"sign_off": SIGN_OFF_ROLES, "quote_decision": SIGN_OFF_ROLES}
 
 
 def _visible_job(uow, principal: Principal, ticket_no: str, lock: bool = False) -> model.Job:
+    """The job if the key may see it: its branch (HQ: all), or the engineer it is assigned
+    to, also one lent from a neighbouring branch."""
     job = uow.jobs.get(ticket_no, lock=lock)
-    if job is None or not principal.can_access(job.branch):
+    mine = (principal.role == "engineer" and principal.engineer_id is not None
+            and job is not None and principal.engineer_id == job.engineer_id)
+    if job is None or not (principal.can_access(job.branch) or mine):
         raise NotFound(f"no job {ticket_no}")
     return job
 
@@ -533,6 +537,8 @@ def list_jobs(uow, principal: Principal, args) -> dict:
         if not principal.engineer_id:
             raise Forbidden("this engineer key names no engineer")
         engineer_id = principal.engineer_id
+        if not args.get("branch"):
+            branch = None          # their own jobs, also those of a neighbouring branch
     with uow:
         found = uow.jobs.find(branch=branch, status=status, engineer_id=engineer_id, limit=limit)
     return {"jobs": [job_view(j) for j in found], "count": len(found)}

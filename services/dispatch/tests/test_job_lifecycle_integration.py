@@ -143,12 +143,20 @@ def test_decline_timeout_manual_reassign_board_and_roster(services, watcher, htt
     assert job["engineer_id"] == "HZ-E001" and job["assignments"][-1]["reason"].startswith("人工派工")
     [manual] = watcher.of_type("engineer_assigned", ticket_no=ticket_no, engineer_id="HZ-E001")
     assert manual["data"]["manual"] is True
+    # the engineer lent from HZ sees and works the SH job with an HZ key
+    hz = auth("HZ", "engineer", "HZ-E001")
+    mine = http.get(services.url("dispatch", "/api/v1/jobs"), headers=hz).json()
+    assert [j["ticket_no"] for j in mine["jobs"]] == [ticket_no]
+    r = http.post(services.url("dispatch", f"/api/v1/jobs/{ticket_no}/accept"), headers=hz)
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    assert http.get(services.url("dispatch", f"/api/v1/jobs/{ticket_no}"),
+                    headers=auth("HZ", "engineer", "HZ-E002")).status_code == 404
 
     board = http.get(services.url("dispatch", "/api/v1/board"), headers=dispatcher)
     assert board.status_code == 200, board.text
     doc = board.json()
     [row] = [j for j in doc["jobs"] if j["ticket_no"] == ticket_no]
-    assert row["status"] in ("assigned", "escalated") and row["next_deadline"]["stage"] == "response"
+    assert row["status"] == "accepted" and row["next_deadline"]["stage"] == "response"
     assert {e["engineer_id"] for e in doc["engineers"]} >= {"SH-E001", "SH-E009"}
     assert http.get(services.url("dispatch", "/api/v1/board"),
                     headers=auth("SH", "engineer", "SH-E001")).status_code == 403

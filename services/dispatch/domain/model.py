@@ -4,7 +4,7 @@ Pure Python: no framework, database or broker imports.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Mapping
 

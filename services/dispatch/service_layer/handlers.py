@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aftersales.auth import Forbidden, Principal
@@ -50,8 +51,8 @@ def _neighbours(uow, policies, branch: str):
     return roster, workload
 
 
-def _decide(uow, policies, job_like, branch: str, priority: str, needs: model.Needs,
-            site: str, now: datetime, exclude=()) -> model.Assignment:
+def _decide(uow, policies, branch: str, priority: str, needs: model.Needs, site: str,
+            now: datetime, exclude=()) -> model.Assignment:
     roster = uow.engineers.of_branch(branch, lock=True)   # serialises the branch
     near, near_load = _neighbours(uow, policies, branch)
     return model.assign(roster, uow.jobs.workload(branch), needs, now=now, priority=priority,
@@ -92,7 +93,7 @@ def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
         if uow.seen(env.event_id):
             return None
         uow.record_processed(env.event_id, env.type)
-        roster_locked = uow.engineers.of_branch(env.branch, lock=True)   # noqa: F841 (lock)
+        uow.engineers.of_branch(env.branch, lock=True)   # serialises the branch
         if uow.jobs.get(ticket.ticket_no) is not None:
             log.info("%s already has a job; event %s changes nothing", ticket.ticket_no,
                      env.event_id)
@@ -106,7 +107,7 @@ def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
             return None
         needs = model.Needs(ticket.category, ticket.warranty.component_category)
         now = utcnow()
-        decision = _decide(uow, policies, None, env.branch, ticket.priority, needs,
+        decision = _decide(uow, policies, env.branch, ticket.priority, needs,
                            ticket.site.address, now)
         job = model.Job.open(ticket.ticket_no, env.branch, ticket.priority, needs,
                              ticket.received_at, decision, now,
@@ -383,7 +384,7 @@ def _reassign(uow, policies, job: model.Job, now: datetime, why: str,
                                            .get(engineer.engineer_id, 0), f"人工派工：{why}")
     else:
         exclude = set(job.declined_by) | ({previous} if previous else set())
-        auto = _decide(uow, policies, job, job.branch, job.priority, job.needs,
+        auto = _decide(uow, policies, job.branch, job.priority, job.needs,
                        job.zone_hint or "", now, exclude=exclude)
         decision = model.Assignment(auto.engineer, auto.escalated_to, f"{why}；{auto.reason}",
                                     auto.ranking, auto.offered)

@@ -14,7 +14,7 @@ from datetime import datetime
 from aftersales import metrics
 from aftersales.auth import Principal
 from aftersales.contracts.envelope import Envelope, utcnow
-from aftersales.contracts.events import (CustomerContactedV1, TicketReclassifiedV1)
+from aftersales.contracts.events import CustomerContactedV1, TicketReclassifiedV1
 from aftersales.errors import Conflict, InvalidInput, NotFound
 
 from ..domain import clocks as ck

@@ -187,3 +187,15 @@ def test_two_time_zones_in_policies():
 
 def test_policy_is_a_plain_value():
     assert isinstance(POLICY, Policy) and POLICY == build_policy("SH", "Asia/Shanghai", DOC)
+
+
+def test_the_reference_policy_loads_for_every_branch():
+    from aftersales.reference import branches
+    from services.dispatch.adapters.policies import PolicyBook
+    book = PolicyBook({})
+    for code in branches():
+        p = book.for_branch(code)
+        assert p.target("C", "resolution").working and p.at_risk_fraction == 0.8
+        assert date(2026, 10, 1) in p.calendar.holidays and date(2026, 10, 10) in p.calendar.makeup_days
+    assert book.for_branch("GZ").calendar.spans_on(date(2026, 11, 21)) == ((time(9), time(12)),)
+    assert book.general_manager == "HQ-GM01" and book.neighbours("SH") == ["HZ", "BJ"]

@@ -288,7 +288,7 @@ class Job:
     completed_at: datetime | None = None
     summary: str | None = None
     parts_used: list[dict] = field(default_factory=list)
-    in_warranty: bool | None = None
+    in_warranty: bool | None = None      # None: the asset is unknown to the registry
     zone_hint: str | None = None
     appointment_from: datetime | None = None
     appointment_to: datetime | None = None
@@ -328,7 +328,8 @@ class Job:
 
     @property
     def chargeable(self) -> bool:
-        """Paid work: out of warranty, or the diagnosis found the warranty void."""
+        """Paid work: out of warranty (expired), or the diagnosis found the warranty void. An
+        asset unknown to the registry is treated as covered until the diagnosis says otherwise."""
         if self.diagnosis and self.diagnosis.get("warranty_void"):
             return True
         return self.in_warranty is False
@@ -402,7 +403,7 @@ class Job:
 
     def complete(self, at: datetime, summary: str, parts_used: list[dict]) -> None:
         self._check("complete")
-        if self.status == DIAGNOSED and self.chargeable and not self.quote_approved:
+        if self.chargeable and not self.quote_approved:
             raise InvalidTransition(
                 f"cannot complete job {self.ticket_no}: it is paid work and the customer has "
                 f"not approved a quote; work starts only after the approval")

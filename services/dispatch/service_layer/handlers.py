@@ -111,7 +111,8 @@ def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
                            ticket.site.address, now)
         job = model.Job.open(ticket.ticket_no, env.branch, ticket.priority, needs,
                              ticket.received_at, decision, now,
-                             in_warranty=ticket.warranty.status == "in_warranty",
+                             in_warranty={"in_warranty": True, "expired": False}.get(
+                                 ticket.warranty.status),
                              zone_hint=ticket.site.address[:200])
         uow.jobs.add(job, str(env.event_id))
         uow.jobs.add_assignment(job.ticket_no, decision, now)

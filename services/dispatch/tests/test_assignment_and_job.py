@@ -155,6 +155,8 @@ def test_paid_work_needs_an_approved_quote_before_work():
     job = _job(in_warranty=False)
     job.accept(T0)
     job.check_in(T0)
+    with pytest.raises(model.InvalidTransition, match="not approved a quote"):
+        job.complete(T0, "修好了", [])                              # not even without a diagnosis
     job.diagnose(model.Diagnosis("misuse", "customer"))
     assert job.chargeable
     with pytest.raises(model.InvalidTransition, match="not approved a quote"):
@@ -168,6 +170,15 @@ def test_paid_work_needs_an_approved_quote_before_work():
     assert job.status == "in_progress"
     job.complete(T0, "修好了", [])
     assert job.status == "completed"
+
+
+def test_an_unknown_asset_is_covered_until_the_diagnosis_voids_it():
+    job = _job(in_warranty=None)
+    assert not job.chargeable
+    job.accept(T0)
+    job.check_in(T0)
+    job.diagnose(model.Diagnosis("force_majeure", "none", True, "台风损毁"))
+    assert job.chargeable
 
 
 def test_a_void_warranty_makes_in_warranty_work_paid_and_needs_its_reason():

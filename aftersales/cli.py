@@ -172,6 +172,40 @@ def _cmd_parts_import(args) -> int:
     return 1 if report["bad_rows"] else 0
 
 
+def _cmd_roster_import(args) -> int:
+    from pathlib import Path
+
+    from services.dispatch.seed import import_roster
+
+    from .db import migrate, session_factory
+    from .registry import migrations_dir
+    path = Path(args.file)
+    if not path.exists():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    engine = _engine("dispatch")
+    migrate(engine, migrations_dir("dispatch"))
+    try:
+        with session_factory(engine)() as session:
+            report = import_roster(session, path, progress=lambda n, ok, bad: print(
+                f"  {n} rows read: {ok} imported, {bad} bad", flush=True))
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    verb = "would import" if args.dry_run else "imported"
+    print(f"{verb} {report['imported']} engineer(s) and supervisor(s); "
+          f"{len(report['bad_rows'])} bad row(s)")
+    for bad in report["bad_rows"]:
+        print(f"  line {bad['line']}: {bad['error']}")
+    return 1 if report["bad_rows"] else 0
+
+
 def _cmd_events_doc(args) -> int:
     from .eventsdoc import render
     path = cfg.reference_dir().parent.parent / "docs" / "events.md"
@@ -267,6 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     pti.add_argument("file")
     pti.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
     pti.set_defaults(func=_cmd_parts_import)
+
+    ro = sub.add_parser("roster", help="the engineer roster (dispatch service)")
+    rosub = ro.add_subparsers(dest="roster_action", required=True)
+    roi = rosub.add_parser("import", help="import (upsert by engineer_id) engineers and supervisors "
+                           "from a CSV file (UTF-8; columns as in deploy/reference/engineers.csv, "
+                           "plus optional zone, shift, leave; skills may carry levels, fault:3); "
+                           "bad rows are reported by line")
+    roi.add_argument("file")
+    roi.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
+    roi.set_defaults(func=_cmd_roster_import)
 
     e = sub.add_parser("events-doc", help="regenerate docs/events.md from the event contracts")
     e.add_argument("--check", action="store_true", help="only check that it is up to date")

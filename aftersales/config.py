@@ -15,6 +15,10 @@
 | ``FEEDBACK_SURVEY_REMINDER_DAYS`` | ``3,7``: days after issue when an unanswered survey is reminded |
 | ``FEEDBACK_VISIT_MONTHS`` | ``1,3,6``: months after completion when a return visit is due |
 | ``FEEDBACK_SCAN_INTERVAL`` | ``60`` seconds between feedback's scheduler passes (reminders, expiry, escalation, plans) |
+| ``DISPATCH_SLA_POLICY`` | empty: an SLA policy override (JSON text or a JSON file's path; see docs/sla.md) |
+| ``DISPATCH_SLA_TIMER_INTERVAL`` | ``1.0`` seconds between scans for due SLA clocks, acceptance timeouts and missing reports |
+| ``DISPATCH_ACCEPT_TIMEOUT_MINUTES`` | ``30``: an assigned job not accepted within this is reassigned |
+| ``DISPATCH_REPORT_INTERVAL_HOURS`` | ``24``: a job on site without a progress report for this long raises a reminder |
 """
 from __future__ import annotations
 
@@ -72,6 +76,10 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
             "survey_reminder_days": env.get("FEEDBACK_SURVEY_REMINDER_DAYS", "3,7"),
             "visit_months": env.get("FEEDBACK_VISIT_MONTHS", "1,3,6"),
             "feedback_scan_interval": float(env.get("FEEDBACK_SCAN_INTERVAL", "60")),
+            "sla_policy": env.get("DISPATCH_SLA_POLICY", ""),
+            "sla_timer_interval": float(env.get("DISPATCH_SLA_TIMER_INTERVAL", "1.0")),
+            "accept_timeout_minutes": float(env.get("DISPATCH_ACCEPT_TIMEOUT_MINUTES", "30")),
+            "report_interval_hours": float(env.get("DISPATCH_REPORT_INTERVAL_HOURS", "24")),
         },
     }
     for key, value in overrides.items():

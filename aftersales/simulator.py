@@ -133,13 +133,28 @@ class Simulator:
             return {"ticket_no": ticket_no, "outcome": "escalated", "priority": view["priority"]}
         eng = assigned["engineer_id"]
         headers = {"Authorization": f"Bearer {issue_key(self.secret, branch, 'engineer', eng)}"}
-        for step, payload in (("accept", {}), ("check-in", {}),
-                              ("complete", {"summary": "已处理完毕，客户现场确认",
-                                            "parts_used": self._parts(branch)})):
-            r = self.http.post(f"{self.dispatch}/api/v1/jobs/{ticket_no}/{step}", json=payload,
-                               headers=headers, timeout=10)
-            if r.status_code != 200:
-                raise Step(f"{step} answered {r.status_code}: {r.text[:200]}")
+        paid = (("diagnosis", {"cause": "environment", "responsibility": "customer",
+                               "findings": "超出保修期，现场检查后报价"}),
+                ("quote", {"materials": "0", "labour": "300", "travel": "100"}),
+                ("quote/decision", {"approved": True}))      # recorded for the customer
+        steps = [("accept", {}), ("check-in", {}), "paid?",
+                 ("complete", {"summary": "已处理完毕，客户现场确认",
+                               "parts_used": self._parts(branch)}),
+                 ("sign-off", {"accepted": True})]             # the customer's 验收
+        job = {}
+        for item in steps:
+            if item == "paid?":
+                if not job.get("chargeable"):
+                    continue
+                todo = paid                                  # out of warranty: a quote first
+            else:
+                todo = (item,)
+            for step, payload in todo:
+                r = self.http.post(f"{self.dispatch}/api/v1/jobs/{ticket_no}/{step}",
+                                   json=payload, headers=headers, timeout=10)
+                if r.status_code != 200:
+                    raise Step(f"{step} answered {r.status_code}: {r.text[:200]}")
+                job = r.json()
         _wait(lambda: self._step_seen(ticket_no, ("survey_issued",)), self.timeout,
               "feedback to issue the survey")
         score = self._answer_survey(ticket_no, branch)

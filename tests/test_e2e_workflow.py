@@ -1,6 +1,6 @@
 """The walking skeleton end to end: the four services together on the real broker and a real
-database — phone-center request → ticket → assignment → accept, check-in, complete (HTTP) →
-parts consumed → survey issued → the ticket's timeline in intake shows every step.
+database — phone-center request → ticket → assignment → accept, check-in, complete, the
+customer's sign-off (HTTP) → job closed → parts consumed → survey issued → the ticket's timeline in intake shows every step.
 Also: a broker restart in the middle of the workflow loses nothing."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.e2e
 
 ALL_STEPS = ["ticket_opened", "engineer_assigned", "job_accepted", "engineer_checked_in",
-             "job_completed", "parts_consumed", "survey_issued"]
+             "job_completed", "job_closed", "parts_consumed", "survey_issued"]
 
 
 def a_sku() -> str:
@@ -66,6 +66,9 @@ def test_the_whole_workflow_across_the_four_services(services, watcher, http):
     engineer_step(http, services, ticket_no, engineer_id, "complete", {
         "summary": "更换锈蚀檩条两根，屋面重新做防水",
         "parts_used": [{"sku": sku, "quantity": 1, "serial_no": "NEW-0001"}]})
+    engineer_step(http, services, ticket_no, engineer_id, "sign-off", {"accepted": True})
+    [closed] = watcher.of_type("job_closed", ticket_no=ticket_no)
+    assert closed["data"]["first_time_fix"] is True and closed["data"]["rework_count"] == 0
 
     [consumed] = watcher.of_type("parts_consumed", ticket_no=ticket_no)
     assert consumed["data"]["lines"][0]["sku"] == sku
@@ -73,7 +76,7 @@ def test_the_whole_workflow_across_the_four_services(services, watcher, http):
 
     view = wait_until(lambda: timeline_has_every_step(http, services, ticket_no),
                       what="every step on the ticket's timeline")
-    assert view["status"] == "completed"
+    assert view["status"] == "closed"
     assert [e["type"] for e in view["timeline"]][0] == "ticket_opened"
     done = next(e for e in view["timeline"] if e["type"] == "job_completed")
     assert done["summary"] == "更换锈蚀檩条两根，屋面重新做防水"
@@ -107,9 +110,10 @@ def test_a_broker_restart_in_the_middle_of_the_workflow_loses_nothing(services, 
     engineer_step(http, services, ticket_no, engineer_id, "check-in")
     engineer_step(http, services, ticket_no, engineer_id, "complete",
                   {"summary": "重启后完工", "parts_used": [{"sku": a_sku(), "quantity": 1}]})
+    engineer_step(http, services, ticket_no, engineer_id, "sign-off", {"accepted": True})
     view = wait_until(lambda: timeline_has_every_step(http, services, ticket_no), timeout=60,
                       what="every step after the broker restart")
-    assert view["status"] == "completed"
+    assert view["status"] == "closed"
     # the ticket opened while the broker was down reached dispatch too
     wait_until(lambda: any(e["type"] in ("engineer_assigned", "assignment_failed")
                            for e in ticket(http, services, second)["timeline"]),

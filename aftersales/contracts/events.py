@@ -202,12 +202,16 @@ class EngineerAssignedV1(_Schema):
     engineer_id: str
     engineer_name: str
     reason: str
+    previous_engineer_id: str | None = None   # a reassignment: who had it before
+    manual: bool = False                      # chosen by a dispatcher, not ranked
 
 
 class AssignmentFailedV1(_Schema):
     ticket_no: str
     reason: str
     escalated_to: str
+    offered: list[str] = Field(default_factory=list,
+                               description="free engineers of neighbouring branches (ids)")
 
 
 class JobAcceptedV1(_Schema):
@@ -597,6 +601,91 @@ _register("dispatch", "sla_at_risk", 1, SlaAtRiskV1,
 _register("dispatch", "sla_breached", 1, SlaBreachedV1,
           "An SLA stage's deadline passed before it completed; escalated to the supervisor (B, C) "
           "or the general manager (A).")
+
+class AppointmentSetV1(_Schema):
+    ticket_no: str
+    engineer_id: str | None = None
+    window_from: datetime
+    window_to: datetime
+    agreed_at: datetime = Field(description="when the time was agreed with the customer: the "
+                                            "first human contact if none came before (response)")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class EngineerEnRouteV1(_Schema):
+    ticket_no: str
+    engineer_id: str | None = None
+    departed_at: datetime
+    eta: datetime | None = None
+
+
+class QuoteIssuedV1(_Schema):
+    ticket_no: str
+    engineer_id: str | None = None
+    currency: Literal["CNY"] = "CNY"
+    materials: Decimal = Field(ge=0)
+    labour: Decimal = Field(ge=0)
+    travel: Decimal = Field(ge=0)
+    total: Decimal = Field(ge=0)
+    issued_at: datetime
+
+
+class QuoteDecidedV1(_Schema):
+    ticket_no: str
+    approved: bool = Field(description="the customer approved the quote: work may start")
+    total: Decimal = Field(ge=0)
+    decided_at: datetime
+    recorded_by: str
+
+
+class JobDeclinedV1(_Schema):
+    ticket_no: str
+    engineer_id: str
+    reason: str
+    declined_at: datetime
+    timed_out: bool = Field(default=False, description="not accepted in time (no answer)")
+
+
+class JobReworkV1(_Schema):
+    ticket_no: str
+    engineer_id: str | None = None
+    reason: str
+    rejected_at: datetime
+    rework_count: int = Field(ge=1)
+
+
+class ProgressReportedV1(_Schema):
+    ticket_no: str
+    engineer_id: str | None = None
+    reported_at: datetime
+    progress: str
+    percent: int | None = Field(default=None, ge=0, le=100)
+
+
+class ProgressReportMissingV1(_Schema):
+    ticket_no: str
+    engineer_id: str | None = None
+    last_report_at: datetime
+    reminded_at: datetime
+
+
+_register("dispatch", "appointment_set", 1, AppointmentSetV1,
+          "The engineer agreed a visit window with the customer (counts as first human contact "
+          "for the response stage).")
+_register("dispatch", "engineer_en_route", 1, EngineerEnRouteV1, "The engineer set out for the site.")
+_register("dispatch", "quote_issued", 1, QuoteIssuedV1,
+          "Paid work (out of warranty or void): a quote of materials, labour and travel for the "
+          "customer to approve before work starts.")
+_register("dispatch", "quote_decided", 1, QuoteDecidedV1,
+          "The customer approved (work starts) or rejected the quote; the decision is recorded.")
+_register("dispatch", "job_declined", 1, JobDeclinedV1,
+          "The assigned engineer declined the job, or did not accept it in time; it is reassigned.")
+_register("dispatch", "job_rework", 1, JobReworkV1,
+          "The customer rejected the sign-off: the work reopens (the resolution clock keeps running).")
+_register("dispatch", "progress_reported", 1, ProgressReportedV1,
+          "The engineer's daily progress report while the job is open on site.")
+_register("dispatch", "progress_report_missing", 1, ProgressReportMissingV1,
+          "A job on site went a day without a progress report: a reminder to engineer and dispatcher.")
 
 
 # --------------------------------------------------------------------------------------

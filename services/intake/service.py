@@ -17,7 +17,8 @@ from aftersales.service import BaseService, Store, json_api, read_json
 from .adapters.repository import IntakeUnitOfWork, TicketRepository
 from .service_layer import handlers
 
-OPEN_STATES = ("open", "linked", "escalated", "assigned", "accepted", "on_site")
+OPEN_STATES = ("open", "linked", "escalated", "assigned", "accepted", "scheduled", "en_route",
+               "on_site", "diagnosed", "quoted", "rework")
 
 
 def gauges(session, settings):

@@ -1,5 +1,5 @@
 """Dispatch's tables (its own database; no other service reads them)."""
-from sqlalchemy import (JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table,
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table,
                         Text)
 
 metadata = MetaData()
@@ -14,6 +14,11 @@ engineers = Table(
     Column("skills", JSON, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("max_jobs", Integer, nullable=False),
+    # 0002: zone, skill levels, shift calendar, leave periods
+    Column("zone", String(40), nullable=True),
+    Column("skill_levels", JSON, nullable=True),     # {skill: level 1-5}
+    Column("shift", JSON, nullable=True),            # {"mon": [["08:30","17:30"]], ...}; null: on call
+    Column("leave", JSON, nullable=True),            # [[from ISO, to ISO], ...]
 )
 
 jobs = Table(
@@ -37,6 +42,22 @@ jobs = Table(
     Column("summary", Text, nullable=True),
     Column("parts_used", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # 0002: the whole on-site job
+    Column("in_warranty", Boolean, nullable=True),
+    Column("zone_hint", String(200), nullable=True),
+    Column("appointment_from", DateTime(timezone=True), nullable=True),
+    Column("appointment_to", DateTime(timezone=True), nullable=True),
+    Column("en_route_at", DateTime(timezone=True), nullable=True),
+    Column("diagnosis", JSON, nullable=True),
+    Column("quote", JSON, nullable=True),
+    Column("signed_off_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("visits", Integer, nullable=True),
+    Column("rework_count", Integer, nullable=True),
+    Column("declined_by", JSON, nullable=True),
+    Column("last_report_at", DateTime(timezone=True), nullable=True),
+    Column("report_reminded_at", DateTime(timezone=True), nullable=True),
     Index("ix_jobs_branch_status", "branch", "status"),
     Index("ix_jobs_engineer_status", "engineer_id", "status"),
 )
@@ -51,4 +72,76 @@ assignments = Table(
     Column("reason", Text, nullable=False),
     Column("ranking", JSON, nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# 0002: the SLA clocks, one row per (ticket, stage); the timer scans the open ones
+sla_clocks = Table(
+    "sla_clocks", metadata,
+    Column("ticket_no", String(40), primary_key=True),
+    Column("stage", String(20), primary_key=True),
+    Column("branch", String(20), nullable=False),
+    Column("priority", String(1), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("target_seconds", Float, nullable=False),
+    Column("working", Boolean, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("at_risk_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("at_risk_raised_at", DateTime(timezone=True), nullable=True),
+    Column("breached_at", DateTime(timezone=True), nullable=True),
+    Column("escalation_level", String(20), nullable=True),
+    Column("escalated_to", String(40), nullable=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("elapsed_seconds", Float, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sla_clocks_status_due", "status", "due_at"),
+    Index("ix_sla_clocks_status_risk", "status", "at_risk_at"),
+)
+
+# every deadline a clock had: the first, then one row per recomputation (priority, pause)
+sla_history = Table(
+    "sla_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_no", String(40), nullable=False, index=True),
+    Column("stage", String(20), nullable=False),
+    Column("priority", String(1), nullable=False),
+    Column("target_seconds", Float, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("at_risk_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# waiting on the customer: the clocks stand still from started_at to ended_at
+sla_pauses = Table(
+    "sla_pauses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_no", String(40), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("by", String(60), nullable=False),
+)
+
+# the engineer's daily progress reports while a job is open on site
+job_reports = Table(
+    "job_reports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_no", String(40), nullable=False, index=True),
+    Column("engineer_id", String(40), nullable=True),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("progress", Text, nullable=False),
+    Column("percent", Integer, nullable=True),
+)
+
+# events about a ticket that arrived before its ticket_opened was handled (concurrent workers,
+# retries): kept and applied when the job opens (contact, priority change, cancellation)
+early_events = Table(
+    "early_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_no", String(40), nullable=False, index=True),
+    Column("event_type", String(100), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSON, nullable=False),
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -11,11 +11,17 @@ from sqlalchemy.orm import Session
 from aftersales.contracts.envelope import utcnow
 from aftersales.outbox import UnitOfWork
 
-from ..domain.model import BUSY_STATES, Assignment, Engineer, Job
-from .orm import assignments, engineers, jobs
+from ..domain.clocks import OPEN, StageClock
+from ..domain.policy import shift_calendar
+from ..domain.roster import calendar_doc
+from ..domain.model import (ASSIGNED, BUSY_STATES, ON_SITE_STATES, OPEN_STATES, Assignment,
+                            Engineer, Job)
+from .orm import (assignments, early_events, engineers, job_reports, jobs, sla_clocks, sla_history,
+                  sla_pauses)
 
 _TIMES = ("received_at", "created_at", "assigned_at", "accepted_at", "checked_in_at",
-          "completed_at")
+          "completed_at", "appointment_from", "appointment_to", "en_route_at", "signed_off_at",
+          "closed_at", "cancelled_at", "last_report_at", "report_reminded_at")
 
 
 def _utc(dt: datetime | None) -> datetime | None:
@@ -33,14 +39,19 @@ class EngineerRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def upsert(self, e: Engineer) -> None:
+    def upsert(self, e: Engineer) -> bool:
+        """Insert or replace one person; True when new."""
+        new = self.get(e.engineer_id) is None
         values = {"engineer_id": e.engineer_id, "name": e.name, "branch": e.branch,
                   "role": e.role, "skills": list(e.skills), "active": e.active,
-                  "max_jobs": e.max_jobs}
+                  "max_jobs": e.max_jobs, "zone": e.zone, "skill_levels": dict(e.levels),
+                  "shift": calendar_doc(e.shift),
+                  "leave": [[a.isoformat(), b.isoformat()] for a, b in e.leave]}
         stmt = _insert(self.session)(engineers).values(**values)
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["engineer_id"],
             set_={k: v for k, v in values.items() if k != "engineer_id"}))
+        return new
 
     def of_branch(self, branch: str, lock: bool = False) -> list[Engineer]:
         """The branch's roster. ``lock`` takes the rows FOR UPDATE (PostgreSQL), so concurrent
@@ -49,13 +60,38 @@ class EngineerRepository:
         query = select(engineers).where(engineers.c.branch == branch).order_by(engineers.c.engineer_id)
         if lock:
             query = query.with_for_update()
-        return [Engineer(engineer_id=r["engineer_id"], name=r["name"], branch=r["branch"],
-                         skills=tuple(r["skills"] or ()), active=bool(r["active"]),
-                         max_jobs=int(r["max_jobs"]), role=r["role"])
-                for r in self.session.execute(query).mappings()]
+        return [_engineer(r) for r in self.session.execute(query).mappings()]
+
+    def get(self, engineer_id: str) -> Engineer | None:
+        row = self.session.execute(
+            select(engineers).where(engineers.c.engineer_id == engineer_id)).mappings().first()
+        return _engineer(row) if row else None
+
+    def all(self, branch: str | None = None) -> list[tuple[Engineer, dict | None]]:
+        """Everyone (of ``branch``), with the shift document as stored."""
+        query = select(engineers).order_by(engineers.c.engineer_id)
+        if branch:
+            query = query.where(engineers.c.branch == branch)
+        return [(_engineer(r), r["shift"]) for r in self.session.execute(query).mappings()]
 
     def count(self) -> int:
         return int(self.session.execute(select(func.count()).select_from(engineers)).scalar_one())
+
+
+def _tz(branch: str) -> str:
+    from aftersales.reference import branches
+    return (branches().get(branch) or {}).get("timezone") or "Asia/Shanghai"
+
+
+def _engineer(r) -> Engineer:
+    leave = tuple((_utc(datetime.fromisoformat(a)), _utc(datetime.fromisoformat(b)))
+                  for a, b in (r["leave"] or ()))
+    return Engineer(engineer_id=r["engineer_id"], name=r["name"], branch=r["branch"],
+                    skills=tuple(r["skills"] or ()), active=bool(r["active"]),
+                    max_jobs=int(r["max_jobs"]), role=r["role"], zone=r["zone"],
+                    levels=dict(r["skill_levels"] or {}),
+                    shift=shift_calendar(r["shift"], tz=_tz(r["branch"])),
+                    leave=leave)
 
 
 class JobRepository:
@@ -73,17 +109,34 @@ class JobRepository:
         self.session.execute(jobs.insert().values(
             **_values(job), opened_event_id=opened_event_id, updated_at=utcnow()))
 
-    def save(self, job: Job) -> None:
+    def save(self, job: Job, expect: tuple[str, str | None] | None = None) -> bool:
+        """Write the job. With ``expect`` = (status, engineer_id) as read, only if the row still
+        has them (compare-and-set for the timer, which must not overwrite a step an engineer
+        committed meanwhile; SQLite takes no row locks). True if written."""
         values = _values(job)
         values.pop("ticket_no")
-        self.session.execute(update(jobs).where(jobs.c.ticket_no == job.ticket_no)
-                             .values(**values, updated_at=utcnow()))
+        query = update(jobs).where(jobs.c.ticket_no == job.ticket_no)
+        if expect is not None:
+            status, engineer_id = expect
+            query = query.where(jobs.c.status == status,
+                                jobs.c.engineer_id.is_(None) if engineer_id is None
+                                else jobs.c.engineer_id == engineer_id)
+        return self.session.execute(query.values(**values, updated_at=utcnow())).rowcount == 1
+
+    def mark_reminded(self, job: Job, at: datetime) -> bool:
+        """Record a progress reminder, only if no report came in since the job was read."""
+        c = jobs.c
+        return self.session.execute(update(jobs).where(
+            c.ticket_no == job.ticket_no, c.status.in_(ON_SITE_STATES),
+            c.last_report_at == _utc(job.last_report_at))
+            .values(report_reminded_at=_utc(at))).rowcount == 1
 
     def add_assignment(self, ticket_no: str, a: Assignment, at: datetime) -> None:
         self.session.execute(assignments.insert().values(
             ticket_no=ticket_no, engineer_id=a.engineer.engineer_id if a.engineer else None,
             escalated_to=a.escalated_to, reason=a.reason,
-            ranking=[c.as_dict() for c in a.ranking], decided_at=at))
+            ranking=[c.as_dict() for c in a.ranking]
+            + [{**c.as_dict(), "offered": True} for c in a.offered], decided_at=at))
 
     def assignments(self, ticket_no: str) -> list[dict]:
         rows = self.session.execute(
@@ -93,11 +146,12 @@ class JobRepository:
         return [{**dict(r), "decided_at": _utc(r["decided_at"])} for r in rows]
 
     def workload(self, branch: str) -> dict[str, int]:
-        """Open (busy) jobs per engineer of the branch."""
+        """Open (busy) jobs per engineer of the branch, wherever the jobs are (an engineer
+        lent to a neighbouring branch carries those jobs too)."""
+        people = select(engineers.c.engineer_id).where(engineers.c.branch == branch)
         rows = self.session.execute(
             select(jobs.c.engineer_id, func.count())
-            .where(jobs.c.branch == branch, jobs.c.status.in_(BUSY_STATES),
-                   jobs.c.engineer_id.is_not(None))
+            .where(jobs.c.status.in_(BUSY_STATES), jobs.c.engineer_id.in_(people))
             .group_by(jobs.c.engineer_id)).all()
         return {eng: int(n) for eng, n in rows}
 
@@ -112,6 +166,62 @@ class JobRepository:
             query = query.where(jobs.c.engineer_id == engineer_id)
         query = query.order_by(jobs.c.received_at, jobs.c.ticket_no).limit(limit)
         return [_job(r) for r in self.session.execute(query).mappings()]
+
+    def find_open(self, branch: str | None = None) -> list[Job]:
+        query = select(jobs).where(jobs.c.status.in_(OPEN_STATES))
+        if branch:
+            query = query.where(jobs.c.branch == branch)
+        return [_job(r) for r in self.session.execute(
+            query.order_by(jobs.c.received_at, jobs.c.ticket_no)).mappings()]
+
+    def awaiting_acceptance(self, assigned_before: datetime, limit: int = 50) -> list[Job]:
+        query = (select(jobs).where(jobs.c.status == ASSIGNED, jobs.c.assigned_at <= assigned_before)
+                 .order_by(jobs.c.assigned_at).limit(limit))
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [_job(r) for r in self.session.execute(query).mappings()]
+
+    def reports_due(self, cutoff: datetime, limit: int = 200) -> list[Job]:
+        """Jobs on site whose last report (and last reminder) is older than ``cutoff``."""
+        c = jobs.c
+        query = (select(jobs).where(
+            c.status.in_(ON_SITE_STATES), c.last_report_at <= cutoff,
+            or_(c.report_reminded_at.is_(None), c.report_reminded_at <= cutoff))
+            .order_by(c.last_report_at).limit(limit))
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [_job(r) for r in self.session.execute(query).mappings()]
+
+    def add_report(self, ticket_no: str, engineer_id: str | None, at: datetime, progress: str,
+                   percent: int | None) -> None:
+        self.session.execute(job_reports.insert().values(
+            ticket_no=ticket_no, engineer_id=engineer_id, reported_at=_utc(at),
+            progress=progress, percent=percent))
+
+    def reports(self, ticket_no: str) -> list[dict]:
+        rows = self.session.execute(select(job_reports).where(job_reports.c.ticket_no == ticket_no)
+                                    .order_by(job_reports.c.id)).mappings()
+        return [{"engineer_id": r["engineer_id"], "reported_at": _utc(r["reported_at"]),
+                 "progress": r["progress"], "percent": r["percent"]} for r in rows]
+
+    def add_early(self, ticket_no: str, event_type: str, occurred_at: datetime, data: dict) -> None:
+        self.session.execute(early_events.insert().values(
+            ticket_no=ticket_no, event_type=event_type, occurred_at=_utc(occurred_at), data=data))
+
+    def take_early(self, ticket_no: str) -> list[tuple[str, datetime, dict]]:
+        """The ticket's early events, oldest first; removed (they are applied now)."""
+        rows = self.session.execute(
+            select(early_events.c.event_type, early_events.c.occurred_at, early_events.c.data)
+            .where(early_events.c.ticket_no == ticket_no)
+            .order_by(early_events.c.occurred_at, early_events.c.id)).all()
+        if rows:
+            self.session.execute(early_events.delete().where(early_events.c.ticket_no == ticket_no))
+        return [(t, _utc(at), dict(d)) for t, at, d in rows]
+
+    def purge_early(self, before: datetime) -> int:
+        """Forget early events of tickets that never got a job (no visit needed)."""
+        return self.session.execute(early_events.delete().where(
+            early_events.c.occurred_at < _utc(before))).rowcount
 
     def counts_by(self) -> list[tuple[str, str, str, int]]:
         return [(s, p, b, int(n)) for s, p, b, n in self.session.execute(
@@ -131,10 +241,148 @@ def _job(row) -> Job:
     for k in _TIMES:
         values[k] = _utc(values[k])
     values["parts_used"] = list(values["parts_used"] or [])
+    values["declined_by"] = list(values["declined_by"] or [])
+    values["visits"] = int(values["visits"] or 0)
+    values["rework_count"] = int(values["rework_count"] or 0)
     return Job(**values)
 
 
 class DispatchUnitOfWork(UnitOfWork):
+    """Dispatch's unit of work; ``after_commit`` callables (metric increments) run only once
+    the transaction has committed."""
+
+    def commit(self) -> None:
+        super().commit()
+        todo, self.after_commit = self.after_commit, []
+        for fn in todo:
+            fn()
+
     def _open(self, session):
+        self.after_commit = []
         self.engineers = EngineerRepository(session)
         self.jobs = JobRepository(session)
+        self.sla = SlaRepository(session)
+
+
+# -- SLA clocks -------------------------------------------------------------------------------
+_CLOCK_TIMES = ("received_at", "due_at", "at_risk_at", "at_risk_raised_at", "breached_at",
+                "completed_at")
+
+
+def _clock(row) -> StageClock:
+    values = {k: row[k] for k in StageClock.__dataclass_fields__}
+    for k in _CLOCK_TIMES:
+        values[k] = _utc(values[k])
+    values["working"] = bool(values["working"])
+    return StageClock(**values)
+
+
+def _clock_values(c: StageClock) -> dict:
+    values = {k: getattr(c, k) for k in StageClock.__dataclass_fields__}
+    for k in _CLOCK_TIMES:
+        values[k] = _utc(values[k])
+    return values
+
+
+class SlaRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, clock: StageClock, reason: str) -> None:
+        self.session.execute(sla_clocks.insert().values(**_clock_values(clock),
+                                                        updated_at=utcnow()))
+        self.record_history(clock, reason)
+
+    def record_history(self, clock: StageClock, reason: str) -> None:
+        self.session.execute(sla_history.insert().values(
+            ticket_no=clock.ticket_no, stage=clock.stage, priority=clock.priority,
+            target_seconds=clock.target_seconds, due_at=_utc(clock.due_at),
+            at_risk_at=_utc(clock.at_risk_at), reason=reason, changed_at=utcnow()))
+
+    def save(self, clock: StageClock, expect: StageClock | None = None) -> bool:
+        """Write the clock. With ``expect`` (the clock as read) only if the row is still open
+        with the same raised flags (compare-and-set: the timer and a completion never overwrite
+        each other's decision, even on SQLite, which takes no row locks). True if written."""
+        values = _clock_values(clock)
+        for k in ("ticket_no", "stage"):
+            values.pop(k)
+        c = sla_clocks.c
+        query = update(sla_clocks).where(c.ticket_no == clock.ticket_no, c.stage == clock.stage)
+        if expect is not None:
+            query = query.where(
+                c.status == expect.status,
+                c.breached_at.is_(None) if expect.breached_at is None else c.breached_at.is_not(None),
+                c.at_risk_raised_at.is_(None) if expect.at_risk_raised_at is None
+                else c.at_risk_raised_at.is_not(None))
+        return self.session.execute(query.values(**values, updated_at=utcnow())).rowcount == 1
+
+    def of_ticket(self, ticket_no: str, lock: bool = False) -> dict[str, StageClock]:
+        query = select(sla_clocks).where(sla_clocks.c.ticket_no == ticket_no)
+        if lock:
+            query = query.with_for_update()
+        return {r["stage"]: _clock(r) for r in self.session.execute(query).mappings()}
+
+    def history(self, ticket_no: str) -> list[dict]:
+        rows = self.session.execute(
+            select(sla_history).where(sla_history.c.ticket_no == ticket_no)
+            .order_by(sla_history.c.id)).mappings()
+        return [{"stage": r["stage"], "priority": r["priority"],
+                 "target_seconds": r["target_seconds"], "due_at": _utc(r["due_at"]),
+                 "at_risk_at": _utc(r["at_risk_at"]), "reason": r["reason"],
+                 "changed_at": _utc(r["changed_at"])} for r in rows]
+
+    def due(self, now: datetime, limit: int = 200) -> list[StageClock]:
+        """Open clocks whose at-risk mark or deadline has passed and whose event is not raised
+        yet, locked (PostgreSQL: SKIP LOCKED, so two timers never take the same row)."""
+        c = sla_clocks.c
+        query = (select(sla_clocks).where(
+            c.status == OPEN,
+            or_(and_(c.due_at.is_not(None), c.due_at <= now, c.breached_at.is_(None)),
+                and_(c.at_risk_at.is_not(None), c.at_risk_at <= now, c.due_at.is_not(None),
+                     c.at_risk_raised_at.is_(None), c.breached_at.is_(None))))
+            .order_by(c.due_at).limit(limit))
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [_clock(r) for r in self.session.execute(query).mappings()]
+
+    def open_counts(self, now: datetime) -> tuple[list, list]:
+        """(at risk, overdue) open clocks counted by (stage, priority, branch): at risk = past
+        the at-risk mark, deadline not yet passed; overdue = deadline passed, not completed."""
+        c = sla_clocks.c
+        key = (c.stage, c.priority, c.branch)
+        risk = self.session.execute(
+            select(*key, func.count()).where(c.status == OPEN, c.at_risk_at <= now,
+                                             or_(c.due_at.is_(None), c.due_at > now))
+            .group_by(*key)).all()
+        over = self.session.execute(
+            select(*key, func.count()).where(c.status == OPEN, c.due_at <= now)
+            .group_by(*key)).all()
+        return [tuple(r) for r in risk], [tuple(r) for r in over]
+
+    def open_clocks(self, branch: str | None = None) -> list[StageClock]:
+        query = select(sla_clocks).where(sla_clocks.c.status == OPEN)
+        if branch:
+            query = query.where(sla_clocks.c.branch == branch)
+        return [_clock(r) for r in self.session.execute(query.order_by(sla_clocks.c.due_at)).mappings()]
+
+    # pauses
+    def pauses(self, ticket_no: str) -> list[tuple[datetime, datetime | None]]:
+        rows = self.session.execute(
+            select(sla_pauses.c.started_at, sla_pauses.c.ended_at)
+            .where(sla_pauses.c.ticket_no == ticket_no).order_by(sla_pauses.c.id)).all()
+        return [(_utc(a), _utc(b)) for a, b in rows]
+
+    def open_pause(self, ticket_no: str) -> dict | None:
+        row = self.session.execute(
+            select(sla_pauses).where(sla_pauses.c.ticket_no == ticket_no,
+                                     sla_pauses.c.ended_at.is_(None))).mappings().first()
+        return dict(row) if row else None
+
+    def start_pause(self, ticket_no: str, at: datetime, reason: str, by: str) -> None:
+        self.session.execute(sla_pauses.insert().values(
+            ticket_no=ticket_no, started_at=_utc(at), ended_at=None, reason=reason, by=by))
+
+    def end_pause(self, ticket_no: str, at: datetime) -> None:
+        self.session.execute(update(sla_pauses).where(
+            sla_pauses.c.ticket_no == ticket_no, sla_pauses.c.ended_at.is_(None))
+            .values(ended_at=_utc(at)))

@@ -91,7 +91,10 @@ def test_an_assigned_job_goes_accepted_on_site_completed():
     job.check_in(T0 + timedelta(hours=3))
     assert job.status == "on_site" and job.is_open
     job.complete(T0 + timedelta(hours=5), "更换檩条两根", [{"sku": "GJ-LT-C160", "quantity": 2}])
-    assert job.status == "completed" and not job.is_open
+    # completed waits for the customer's sign-off: still open, no longer the engineer's load
+    assert job.status == "completed" and job.is_open and job.status not in model.BUSY_STATES
+    job.sign_off(True, T0 + timedelta(hours=6))
+    assert job.status == "closed" and not job.is_open and job.first_time_fix()
     assert job.summary == "更换檩条两根" and job.parts_used[0]["quantity"] == 2
 
 

@@ -158,18 +158,36 @@ STATUS_BY_EVENT = {
     "assignment_failed": "escalated",
     "engineer_assigned": "assigned",
     "job_accepted": "accepted",
+    "appointment_set": "scheduled",
+    "engineer_en_route": "en_route",
     "engineer_checked_in": "on_site",
+    "job_diagnosed": "diagnosed",
+    "quote_issued": "quoted",
     "job_completed": "completed",
     "survey_issued": "completed",
+    "job_rework": "rework",
+    "job_closed": "closed",
 }
-STATUS_RANK = ["open", "escalated", "assigned", "accepted", "on_site", "completed"]
+# the job moves forward along this order; only a rejected sign-off (job_rework) moves it back
+STATUS_RANK = ["open", "escalated", "assigned", "accepted", "rework", "scheduled", "en_route",
+               "on_site", "diagnosed", "quoted", "completed", "closed"]
 INTAKE_STATES = ("open", "linked", "resolved", "cancelled")
-FINAL_STATUSES = ("completed", "resolved", "cancelled")
+FINAL_STATUSES = ("completed", "closed", "resolved", "cancelled")
 
 
 def work_status(event_types: list[str]) -> str:
-    statuses = [STATUS_BY_EVENT[t] for t in event_types if t in STATUS_BY_EVENT] or ["open"]
-    return max(statuses, key=STATUS_RANK.index)
+    """The job's status from its events in timeline order: the furthest step reached, except
+    that a rejected sign-off (``job_rework``) reopens a completed job until it is done again."""
+    status = "open"
+    for t in event_types:
+        s = STATUS_BY_EVENT.get(t)
+        if s is None:
+            continue
+        if t == "job_rework" and status != "closed":
+            status = s
+        elif STATUS_RANK.index(s) > STATUS_RANK.index(status):
+            status = s
+    return status
 
 
 def status_of(intake_state: str, event_types: list[str]) -> str:

@@ -1,0 +1,101 @@
+"""Roster use cases over HTTP: list the branch's people, add or replace one, record leave."""
+from __future__ import annotations
+
+import logging
+
+from aftersales.auth import Principal
+from aftersales.errors import InvalidInput, NotFound
+
+from ..domain import model
+from ..domain.roster import calendar_doc, parse_leave
+from ..seed import engineer_from_row
+
+log = logging.getLogger(__name__)
+READ_ROLES = ("dispatcher", "manager", "agent")
+WRITE_ROLES = ("dispatcher", "manager")
+COLUMNS = ("engineer_id", "name", "branch", "role", "skills", "zone", "shift", "leave",
+           "max_jobs", "active")
+
+
+def engineer_view(e: model.Engineer, now=None) -> dict:
+    return {"engineer_id": e.engineer_id, "name": e.name, "branch": e.branch, "role": e.role,
+            "skills": list(e.skills), "levels": dict(e.levels), "zone": e.zone,
+            "active": e.active, "max_jobs": e.max_jobs, "shift": calendar_doc(e.shift),
+            "leave": [[a.isoformat(), b.isoformat()] for a, b in e.leave],
+            **({"on_shift": e.on_shift(now), "on_leave": e.on_leave(now)} if now else {})}
+
+
+def list_engineers(uow, principal: Principal, args) -> dict:
+    from aftersales.contracts.envelope import utcnow
+    principal.require_role(*READ_ROLES)
+    branch = args.get("branch") or None
+    if branch is not None:
+        principal.require_branch(branch)
+    elif not principal.is_hq:
+        branch = principal.branch
+    now = utcnow()
+    with uow:
+        people = uow.engineers.all(branch)
+        load = uow.jobs.workload(branch) if branch else {}
+    out = []
+    for e, _doc in people:
+        v = engineer_view(e, now)
+        v["open_jobs"] = load.get(e.engineer_id, 0) if branch else None
+        out.append(v)
+    return {"engineers": out, "count": len(out)}
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def put_engineer(uow, principal: Principal, engineer_id: str, body: dict) -> tuple[int, dict]:
+    """Add or replace a roster entry. Fields as in the CSV (skills ``fault:3;maintenance``,
+    shift ``mon-fri 08:30-17:30``, leave ``2026-11-24..2026-11-26``); skills may be a list."""
+    principal.require_role(*WRITE_ROLES)
+    row = {k: _text(body.get(k)) for k in ("name", "branch", "role", "skills", "zone", "shift",
+                                           "leave")}
+    row["engineer_id"] = engineer_id
+    row["max_jobs"] = _text(body.get("max_jobs", 3))
+    row["active"] = "true" if body.get("active", True) else "false"
+    try:
+        engineer = engineer_from_row(row)
+    except ValueError as exc:
+        message = str(exc)
+        field = next((c for c in COLUMNS if message.startswith(c) or f" {c} " in f" {message} "),
+                     "(body)")
+        raise InvalidInput([{"field": field, "message": message}]) from None
+    principal.require_branch(engineer.branch)
+    with uow:
+        existing = uow.engineers.get(engineer_id)
+        if existing is not None:
+            principal.require_branch(existing.branch)
+        created = uow.engineers.upsert(engineer)
+        uow.commit()
+    log.info("roster: %s %s by %s", engineer_id, "added" if created else "updated", principal.key_id)
+    return (201 if created else 200), engineer_view(engineer)
+
+
+def add_leave(uow, principal: Principal, engineer_id: str, body: dict) -> dict:
+    """Record leave: ``{"from": "2026-11-24", "to": "2026-11-26"}`` (whole days)."""
+    principal.require_role(*WRITE_ROLES)
+    start, end = str(body.get("from") or ""), str(body.get("to") or body.get("from") or "")
+    with uow:
+        e = uow.engineers.get(engineer_id)
+        if e is None or not principal.can_access(e.branch):
+            raise NotFound(f"no engineer {engineer_id}")
+        try:
+            from aftersales.reference import branches
+            tz = (branches().get(e.branch) or {}).get("timezone") or "Asia/Shanghai"
+            periods = parse_leave(f"{start}..{end}", tz)
+        except ValueError as exc:
+            raise InvalidInput([{"field": "from", "message": str(exc)}]) from None
+        from dataclasses import replace
+        e = replace(e, leave=tuple(e.leave) + periods)
+        uow.engineers.upsert(e)
+        uow.commit()
+    return engineer_view(e)

@@ -1,0 +1,310 @@
+"""SLA use cases: open the clocks, complete a stage, recompute after a priority change or a
+pause, stop them, and the timer's scan that raises at-risk and breaches exactly once.
+
+Functions named ``*_in`` run inside the caller's unit of work (the job's use cases call them
+so the job's state, the clocks and every event commit together); the others open their own.
+Metric increments are queued on ``uow.after_commit``: counters move only once the transaction
+has committed.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aftersales import metrics
+from aftersales.auth import Principal
+from aftersales.contracts.envelope import Envelope, utcnow
+from aftersales.contracts.events import CustomerContactedV1, TicketReclassifiedV1
+from aftersales.errors import Conflict, InvalidInput, NotFound
+
+from ..domain import clocks as ck
+from ..domain import model
+
+log = logging.getLogger(__name__)
+
+PAUSE_ROLES = ("engineer", "dispatcher", "agent", "manager")
+
+
+def _closed_at(pauses, at: datetime):
+    """Pauses with an open one ended at ``at`` (a stage completing ends the waiting)."""
+    return [(a, b if b is not None else max(a, at)) for a, b in pauses]
+
+
+# -- opening ---------------------------------------------------------------------------------
+def open_clocks_in(uow, policies, ticket_no: str, branch: str, priority: str,
+                   received_at: datetime) -> list[ck.StageClock]:
+    if uow.sla.of_ticket(ticket_no):
+        return []
+    policy = policies.for_branch(branch)
+    clocks = ck.open_clocks(ticket_no, branch, priority, received_at, policy)
+    for c in clocks:
+        uow.sla.add(c, f"opened: priority {priority}")
+    return clocks
+
+
+# -- completing -------------------------------------------------------------------------------
+def _supervisor(uow, branch: str) -> str | None:
+    sup = model.supervisor_of(uow.engineers.of_branch(branch))
+    return sup.engineer_id if sup else None
+
+
+def _escalate(uow, policies, clock: ck.StageClock, now: datetime) -> None:
+    esc = ck.escalation(clock.priority, _supervisor(uow, clock.branch), policies.general_manager)
+    ck.raise_breach(clock, now, esc)
+
+
+def _publish_breach(uow, clock: ck.StageClock) -> None:
+    uow.publish("sla_breached", {
+        "ticket_no": clock.ticket_no, "stage": clock.stage, "priority": clock.priority,
+        "deadline": clock.due_at or clock.breached_at, "breached_at": clock.breached_at,
+        "escalation_level": clock.escalation_level, "escalated_to": clock.escalated_to},
+        ticket_no=clock.ticket_no, branch=clock.branch)
+    labels = (clock.stage, clock.priority, clock.branch)
+    uow.after_commit.append(lambda: metrics.sla_breached_total.labels(*labels).inc())
+
+
+def complete_stage_in(uow, policies, ticket_no: str, stage: str, at: datetime) -> ck.Completion | None:
+    """Complete the ticket's open ``stage`` clock at ``at`` (nothing if it is not open):
+    record met/breached, publish ``sla_stage_completed`` (and ``sla_breached`` when it was late
+    and the timer had not raised it yet), observe the duration, count met or breached once."""
+    for _attempt in range(3):
+        clock = uow.sla.of_ticket(ticket_no, lock=True).get(stage)
+        if clock is None or not clock.is_open:
+            return None
+        before = ck.StageClock(**vars(clock))
+        policy = policies.for_branch(clock.branch)
+        pauses = _closed_at(uow.sla.pauses(ticket_no), at)
+        ck.recompute(clock, clock.priority, policy, pauses)
+        done = ck.complete(clock, at, policy, pauses)
+        if done.newly_breached:
+            _escalate(uow, policies, clock, at)
+        # compare-and-set: the timer may have raised this stage meanwhile (SQLite takes no
+        # row locks); then read it again and decide on what it wrote
+        if uow.sla.save(clock, expect=before):
+            break
+    else:
+        raise Conflict(f"the {stage} clock of {ticket_no} kept changing; try again")
+    if done.newly_breached:
+        _publish_breach(uow, clock)
+    uow.publish("sla_stage_completed", {
+        "ticket_no": ticket_no, "stage": stage, "priority": clock.priority,
+        "deadline": clock.due_at or at, "completed_at": at,
+        "elapsed_seconds": done.elapsed_seconds, "target_seconds": clock.target_seconds,
+        "met": done.met}, ticket_no=ticket_no, branch=clock.branch)
+    labels = (stage, clock.priority, clock.branch)
+
+    def count():
+        metrics.sla_stage_seconds.labels(*labels).observe(done.elapsed_seconds)
+        if done.met:
+            metrics.sla_met_total.labels(*labels).inc()
+    uow.after_commit.append(count)
+    log.info("%s: SLA %s %s", ticket_no, stage, "met" if done.met else "breached")
+    return done
+
+
+# -- recomputing ------------------------------------------------------------------------------
+def recompute_in(uow, policies, ticket_no: str, priority: str | None, reason: str) -> int:
+    """New deadlines for the ticket's open clocks (priority change, pause, resume); each
+    changed clock appends to the history. Returns the number changed."""
+    clocks = uow.sla.of_ticket(ticket_no, lock=True)
+    pauses = uow.sla.pauses(ticket_no)
+    changed = 0
+    for clock in clocks.values():
+        policy = policies.for_branch(clock.branch)
+        if ck.recompute(clock, priority or clock.priority, policy, pauses):
+            uow.sla.save(clock)
+            uow.sla.record_history(clock, reason)
+            changed += 1
+    return changed
+
+
+def stop_in(uow, ticket_no: str, at: datetime) -> int:
+    n = 0
+    for clock in uow.sla.of_ticket(ticket_no, lock=True).values():
+        if ck.stop(clock, at):
+            uow.sla.save(clock)
+            n += 1
+    return n
+
+
+# -- consumed events -----------------------------------------------------------------------
+def _serialise_with_opening(uow, env: Envelope) -> None:
+    """Take the branch's roster lock as ``assign_ticket`` does, so an event racing the ticket's
+    opening either sees the job or is kept as an early event that the opening applies."""
+    if env.branch:
+        uow.engineers.of_branch(env.branch, lock=True)
+
+
+def on_customer_contacted(uow, policies, env: Envelope) -> None:
+    """The first human contact completes the response stage (kept as an early event when the
+    ticket's job is not open yet)."""
+    data = CustomerContactedV1.model_validate(env.data)
+    with uow:
+        if uow.seen(env.event_id):
+            return
+        uow.record_processed(env.event_id, env.type)
+        _serialise_with_opening(uow, env)
+        if uow.jobs.get(data.ticket_no) is None:
+            uow.jobs.add_early(data.ticket_no, env.type, data.contacted_at, env.data)
+        else:
+            complete_stage_in(uow, policies, data.ticket_no, "response", data.contacted_at)
+        uow.commit()
+
+
+def reclassify_in(uow, policies, data: TicketReclassifiedV1) -> None:
+    job = uow.jobs.get(data.ticket_no, lock=True)
+    if job is not None and job.priority != data.priority:
+        job.priority = data.priority
+        uow.jobs.save(job)
+    if data.priority != data.previous_priority:
+        n = recompute_in(uow, policies, data.ticket_no, data.priority,
+                         f"priority {data.previous_priority} → {data.priority}: {data.reason}")
+        log.info("%s: priority %s → %s, %d deadline(s) recomputed", data.ticket_no,
+                 data.previous_priority, data.priority, n)
+
+
+def on_reclassified(uow, policies, env: Envelope) -> None:
+    """A priority change recomputes every open deadline from ``received_at``; the history
+    keeps the earlier ones."""
+    data = TicketReclassifiedV1.model_validate(env.data)
+    with uow:
+        if uow.seen(env.event_id):
+            return
+        uow.record_processed(env.event_id, env.type)
+        _serialise_with_opening(uow, env)
+        if uow.jobs.get(data.ticket_no) is None:
+            uow.jobs.add_early(data.ticket_no, env.type, env.occurred_at, env.data)
+        else:
+            reclassify_in(uow, policies, data)
+        uow.commit()
+
+
+def apply_early_in(uow, policies, ticket_no: str, early) -> None:
+    """Apply what arrived before the job opened, in order: priority changes, first contact."""
+    for type_, at, data in early:
+        if type_ == "ticket_reclassified":
+            reclassify_in(uow, policies, TicketReclassifiedV1.model_validate(data))
+        elif type_ == "customer_contacted":
+            complete_stage_in(uow, policies, ticket_no, "response", at)
+
+
+# -- waiting on the customer ------------------------------------------------------------------
+def pause(uow, policies, principal: Principal, ticket_no: str, body: dict) -> dict:
+    """The ticket waits on the customer (unreachable, site not accessible): the clocks stop
+    until ``resume``. Waiting for parts is not a reason (it does not pause)."""
+    principal.require_role(*PAUSE_ROLES)
+    reason = str(body.get("reason") or "").strip()
+    if not reason:
+        raise InvalidInput([{"field": "reason", "message": "say why the ticket waits on the customer"}])
+    if "备件" in reason or "parts" in reason.lower():
+        raise InvalidInput([{"field": "reason",
+                             "message": "waiting for parts does not pause the SLA clock"}])
+    now = utcnow()
+    with uow:
+        job = uow.jobs.get(ticket_no, lock=True)
+        if job is None or not principal.can_access(job.branch):
+            raise NotFound(f"no job {ticket_no}")
+        if uow.sla.open_pause(ticket_no):
+            raise Conflict(f"{ticket_no} is already waiting on the customer")
+        uow.sla.start_pause(ticket_no, now, reason[:2000], principal.key_id)
+        recompute_in(uow, policies, ticket_no, None, f"paused: {reason[:200]}")
+        view = clocks_view(uow, ticket_no, now)
+        uow.commit()
+    return view
+
+
+def resume(uow, policies, principal: Principal, ticket_no: str) -> dict:
+    principal.require_role(*PAUSE_ROLES)
+    now = utcnow()
+    with uow:
+        job = uow.jobs.get(ticket_no, lock=True)
+        if job is None or not principal.can_access(job.branch):
+            raise NotFound(f"no job {ticket_no}")
+        if not uow.sla.open_pause(ticket_no):
+            raise Conflict(f"{ticket_no} is not waiting on the customer")
+        uow.sla.end_pause(ticket_no, now)
+        recompute_in(uow, policies, ticket_no, None, "resumed")
+        view = clocks_view(uow, ticket_no, now)
+        uow.commit()
+    return view
+
+
+# -- the timer ------------------------------------------------------------------------------
+def tick(uow, policies, now: datetime | None = None, limit: int = 200) -> int:
+    """Raise every due at-risk and breach (exactly once per stage: the flag is written with a
+    compare-and-set in the same transaction as the outbox row). Returns events raised."""
+    now = now or utcnow()
+    raised = 0
+    with uow:
+        for clock in uow.sla.due(now, limit):
+            before = ck.StageClock(**vars(clock))
+            actions = ck.due_actions(clock, now)
+            if not actions:
+                continue
+            if actions == ["breach"]:
+                _escalate(uow, policies, clock, now)
+            else:
+                ck.raise_at_risk(clock, now)
+            if not uow.sla.save(clock, expect=before):
+                continue      # completed or raised meanwhile: the next scan sees the new row
+            if actions == ["breach"]:
+                _publish_breach(uow, clock)
+            else:
+                uow.publish("sla_at_risk", {
+                    "ticket_no": clock.ticket_no, "stage": clock.stage,
+                    "priority": clock.priority, "deadline": clock.due_at,
+                    "at_risk_at": clock.at_risk_at}, ticket_no=clock.ticket_no,
+                    branch=clock.branch)
+            raised += 1
+        uow.commit()
+    if raised:
+        log.info("SLA timer raised %d event(s)", raised)
+    return raised
+
+
+# -- reading --------------------------------------------------------------------------------
+def _iso(dt):
+    return dt.isoformat() if dt is not None else None
+
+
+def clock_view(c: ck.StageClock, now: datetime) -> dict:
+    return {"stage": c.stage, "priority": c.priority, "status": c.status,
+            "state": ck.board_state(c, now), "target_seconds": c.target_seconds,
+            "working_hours": c.working, "due_at": _iso(c.due_at), "at_risk_at": _iso(c.at_risk_at),
+            "at_risk_raised_at": _iso(c.at_risk_raised_at), "breached_at": _iso(c.breached_at),
+            "escalation_level": c.escalation_level, "escalated_to": c.escalated_to,
+            "completed_at": _iso(c.completed_at), "elapsed_seconds": c.elapsed_seconds}
+
+
+def clocks_view(uow, ticket_no: str, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    clocks = uow.sla.of_ticket(ticket_no)
+    order = {s: i for i, s in enumerate(("response", "dispatch", "arrival", "resolution"))}
+    pause = uow.sla.open_pause(ticket_no)
+    return {
+        "ticket_no": ticket_no,
+        "clocks": [clock_view(c, now) for c in sorted(clocks.values(), key=lambda c: order[c.stage])],
+        "paused": pause is not None,
+        "pauses": [{"started_at": _iso(a), "ended_at": _iso(b)} for a, b in uow.sla.pauses(ticket_no)],
+        "history": [{**h, "due_at": _iso(h["due_at"]), "at_risk_at": _iso(h["at_risk_at"]),
+                     "changed_at": _iso(h["changed_at"])} for h in uow.sla.history(ticket_no)],
+    }
+
+
+def gauges(session, settings, branches) -> list[tuple]:
+    """Scrape-time gauges from the clocks table: ``aftersales_sla_at_risk`` (open stages past
+    the at-risk mark whose deadline has not passed) and ``aftersales_sla_overdue`` (open stages
+    past their deadline), every (stage, priority, branch) with zeros."""
+    from ..adapters.repository import SlaRepository
+    keys = [(s, p, b) for b in branches for s in ck.STAGES for p in ("A", "B", "C")]
+    risk = dict.fromkeys(keys, 0)
+    over = dict.fromkeys(keys, 0)
+    at_risk, overdue = SlaRepository(session).open_counts(utcnow())
+    for s, p, b, n in at_risk:
+        risk[(s, p, b)] = n
+    for s, p, b, n in overdue:
+        over[(s, p, b)] = n
+    return [("aftersales_sla_at_risk", "Open SLA stages past the at-risk mark, deadline not passed.",
+             ["stage", "priority", "branch"], sorted(risk.items())),
+            ("aftersales_sla_overdue", "Open SLA stages past their deadline (breached, not completed).",
+             ["stage", "priority", "branch"], sorted(over.items()))]

@@ -106,10 +106,12 @@ def _cmd_parked(args) -> int:
     return 0
 
 
-def _cmd_assets_import(args) -> int:
+def _import_csv(args, service: str, importer, what: str) -> int:
+    """Run a service's CSV import (``importer(session, path, progress=...)``, returning
+    ``{imported, bad_rows: int | list, errors?: [...]}``) in one transaction, rolled back with
+    ``--dry-run``; print progress, the counts and every bad row. Exit 0 all good, 1 some rows
+    bad, 2 no file or an unusable file."""
     from pathlib import Path
-
-    from services.intake.seed import import_assets
 
     from .db import migrate, session_factory
     from .registry import migrations_dir
@@ -117,11 +119,11 @@ def _cmd_assets_import(args) -> int:
     if not path.exists():
         print(f"no such file: {path}", file=sys.stderr)
         return 2
-    engine = _engine("intake")
-    migrate(engine, migrations_dir("intake"))
+    engine = _engine(service)
+    migrate(engine, migrations_dir(service))
     try:
         with session_factory(engine)() as session:
-            report = import_assets(session, path, progress=lambda n, ok, bad: print(
+            report = importer(session, path, progress=lambda n, ok, bad: print(
                 f"  {n} rows read: {ok} imported, {bad} bad", flush=True))
             if args.dry_run:
                 session.rollback()
@@ -132,78 +134,29 @@ def _cmd_assets_import(args) -> int:
         return 2
     finally:
         engine.dispose()
+    bad_rows = report["bad_rows"]
+    count = bad_rows if isinstance(bad_rows, int) else len(bad_rows)
     verb = "would import" if args.dry_run else "imported"
-    print(f"{verb} {report['imported']} asset(s); {len(report['bad_rows'])} bad row(s)")
-    for bad in report["bad_rows"]:
-        print(f"  line {bad['line']}: {bad['error']}")
-    return 1 if report["bad_rows"] else 0
+    print(f"{verb} {report['imported']} {what}; {count} bad row(s)")
+    for bad in report.get("errors", bad_rows if isinstance(bad_rows, list) else []):
+        where = f"line {bad['line']}" + (f", column {bad['column']}" if "column" in bad else "")
+        print(f"  {where}: {bad.get('message') or bad.get('error')}")
+    return 1 if count else 0
+
+
+def _cmd_assets_import(args) -> int:
+    from services.intake.seed import import_assets
+    return _import_csv(args, "intake", import_assets, "asset(s)")
 
 
 def _cmd_parts_import(args) -> int:
-    from pathlib import Path
-
     from services.parts.seed import import_catalogue
-
-    from .db import migrate, session_factory
-    from .registry import migrations_dir
-    path = Path(args.file)
-    if not path.exists():
-        print(f"no such file: {path}", file=sys.stderr)
-        return 2
-    engine = _engine("parts")
-    migrate(engine, migrations_dir("parts"))
-    try:
-        with session_factory(engine)() as session:
-            report = import_catalogue(session, path, progress=lambda n, ok, bad: print(
-                f"  {n} rows read: {ok} imported, {bad} bad", flush=True))
-            if args.dry_run:
-                session.rollback()
-            else:
-                session.commit()
-    except ValueError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    verb = "would import" if args.dry_run else "imported"
-    print(f"{verb} {report['imported']} part(s); {report['bad_rows']} bad row(s)")
-    for bad in report["errors"]:
-        print(f"  line {bad['line']}, column {bad['column']}: {bad['message']}")
-    return 1 if report["bad_rows"] else 0
+    return _import_csv(args, "parts", import_catalogue, "part(s)")
 
 
 def _cmd_roster_import(args) -> int:
-    from pathlib import Path
-
     from services.dispatch.seed import import_roster
-
-    from .db import migrate, session_factory
-    from .registry import migrations_dir
-    path = Path(args.file)
-    if not path.exists():
-        print(f"no such file: {path}", file=sys.stderr)
-        return 2
-    engine = _engine("dispatch")
-    migrate(engine, migrations_dir("dispatch"))
-    try:
-        with session_factory(engine)() as session:
-            report = import_roster(session, path, progress=lambda n, ok, bad: print(
-                f"  {n} rows read: {ok} imported, {bad} bad", flush=True))
-            if args.dry_run:
-                session.rollback()
-            else:
-                session.commit()
-    except ValueError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    verb = "would import" if args.dry_run else "imported"
-    print(f"{verb} {report['imported']} engineer(s) and supervisor(s); "
-          f"{len(report['bad_rows'])} bad row(s)")
-    for bad in report["bad_rows"]:
-        print(f"  line {bad['line']}: {bad['error']}")
-    return 1 if report["bad_rows"] else 0
+    return _import_csv(args, "dispatch", import_roster, "engineer(s) and supervisor(s)")
 
 
 def _cmd_events_doc(args) -> int:

@@ -208,6 +208,20 @@ def read_json(request) -> dict:
     return doc
 
 
+def parse(model, request, empty_ok: bool = False):
+    """The request body validated by the pydantic ``model``; InvalidInput naming every bad
+    field. With ``empty_ok`` an empty body is the model's defaults."""
+    from pydantic import ValidationError
+
+    from .errors import pydantic_errors
+    if empty_ok and not request.get_data():
+        return model()
+    try:
+        return model.model_validate(read_json(request))
+    except ValidationError as exc:
+        raise InvalidInput(pydantic_errors(exc)) from None
+
+
 def json_api(route: str):
     """Wrap an ``@http`` method: its return value ``(status, doc)`` becomes a JSON response,
     and the platform's exceptions become JSON errors (401, 403, 404, 409, 410, 422)."""

@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 from nameko.web.handlers import http
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Response
 
 from aftersales import metrics
 from aftersales.contracts.events import CATEGORIES, COMPLAINT_SEVERITIES
-from aftersales.errors import InvalidInput, pydantic_errors
+from aftersales.errors import InvalidInput
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
-from aftersales.service import BaseService, Store, json_api, read_json
+from aftersales.service import BaseService, Store, json_api, parse, read_json
 
 from .adapters.repository import FeedbackUnitOfWork
 from .domain import model
@@ -98,13 +98,6 @@ class VisitOutcomeBody(_Body):
     problem: str | None = Field(default=None, max_length=5000)
     category: Literal[CATEGORIES] | None = None
     priority: Literal["A", "B", "C"] | None = None
-
-
-def parse(model_cls, request):
-    try:
-        return model_cls.model_validate(read_json(request))
-    except ValidationError as exc:
-        raise InvalidInput(pydantic_errors(exc)) from None
 
 
 def _time(raw: str | None, name: str) -> datetime | None:

@@ -5,14 +5,14 @@ from pathlib import Path
 from typing import Literal
 
 from nameko.web.handlers import http
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from aftersales import metrics
 from aftersales.contracts.events import Category, Priority
-from aftersales.errors import InvalidInput, NotFound, pydantic_errors
+from aftersales.errors import InvalidInput, NotFound
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
-from aftersales.service import BaseService, Store, json_api, read_json
+from aftersales.service import BaseService, Store, json_api, parse, read_json
 
 from .adapters.repository import IntakeUnitOfWork, TicketRepository
 from .service_layer import handlers
@@ -50,13 +50,6 @@ class ResolveBody(_Body):
 
 class ReasonBody(_Body):
     reason: str = Field(min_length=1, max_length=1000)
-
-
-def parse(model, request):
-    try:
-        return model.model_validate(read_json(request))
-    except ValidationError as exc:
-        raise InvalidInput(pydantic_errors(exc)) from None
 
 
 class IntakeService(BaseService):

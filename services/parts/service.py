@@ -9,14 +9,14 @@ from typing import Literal
 
 from nameko.dependency_providers import Config
 from nameko.web.handlers import http
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Response
 
 from aftersales import metrics
-from aftersales.errors import InvalidInput, pydantic_errors
+from aftersales.errors import InvalidInput
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
-from aftersales.service import BaseService, Store, json_api, read_json
+from aftersales.service import BaseService, Store, json_api, parse
 
 from .adapters.repository import PartsUnitOfWork
 from .domain import requests as rq
@@ -112,15 +112,6 @@ class ReturnBody(_Body):
 class InspectBody(_Body):
     decision: Literal[DECISIONS]
     note: str | None = Field(default=None, max_length=2000)
-
-
-def parse(model, request, empty_ok: bool = False):
-    if empty_ok and not request.get_data():
-        return model()
-    try:
-        return model.model_validate(read_json(request))
-    except ValidationError as exc:
-        raise InvalidInput(pydantic_errors(exc)) from None
 
 
 class PartsService(BaseService):

@@ -57,7 +57,7 @@ def month_window(month: str, tz: str = "Asia/Shanghai") -> tuple[datetime, datet
     """``"2026-11"`` -> [start, end) as aware datetimes in the branch's time zone."""
     try:
         year, mon = (int(x) for x in month.split("-"))
-        start = date(year, mon, 1)
+        date(year, mon, 1)   # a real month, or ValueError
     except (ValueError, TypeError):
         raise ValueError("month must be written YYYY-MM") from None
     z = ZoneInfo(tz)

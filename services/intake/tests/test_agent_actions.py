@@ -7,7 +7,7 @@ import pytest
 
 from aftersales.config import reference_dir
 from aftersales.outbox import make_envelope
-from tests.support.broker import publish_raw, publish_request
+from tests.support.broker import publish_raw
 from tests.support.data import repair_request
 from tests.support.fixtures import auth
 

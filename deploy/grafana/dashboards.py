@@ -84,10 +84,15 @@ DASHBOARDS = {
         panel("Breaches (per hour)",
               [(f"sum by (stage, priority) (increase(aftersales_sla_breached_total{{{SEL}}}[1h]))",
                 "{{priority}} {{stage}}")], 12, 16),
+        panel("Open stages overdue (now)",
+              [(f"sum by (stage, priority, branch) (aftersales_sla_overdue{{{SEL}}})",
+                "{{branch}} {{priority}} {{stage}}")], 0, 24, w=24, kind="table",
+              description="Open SLA stages whose deadline passed (breached, not completed yet): "
+                          "who must act now."),
         panel("Stage durations p50 / p90",
               [(f"histogram_quantile(0.5, sum by (le, stage) (rate(aftersales_sla_stage_seconds_bucket{{{SEL}}}[1d])))", "p50 {{stage}}"),
                (f"histogram_quantile(0.9, sum by (le, stage) (rate(aftersales_sla_stage_seconds_bucket{{{SEL}}}[1d])))", "p90 {{stage}}")],
-              0, 24, w=24, unit="s"),
+              0, 32, w=24, unit="s"),
     ], BRANCH_PRIORITY),
     "workflow": dashboard("aftersales-workflow", "After-sales · workflow, parts and satisfaction", [
         panel("Requests by outcome (per hour)",

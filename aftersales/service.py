@@ -222,6 +222,43 @@ def parse(model, request, empty_ok: bool = False):
         raise InvalidInput(pydantic_errors(exc)) from None
 
 
+def query_time(raw: str | None, name: str, tz: str = "Asia/Shanghai") -> datetime | None:
+    """A date or time from a query parameter (ISO-8601; without an offset it is ``tz``'s local
+    time), None when absent; InvalidInput naming ``name`` when unreadable."""
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput([{"field": name, "message": "is not an ISO-8601 date or time"}]) from None
+    if value.tzinfo is None:
+        from zoneinfo import ZoneInfo
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value
+
+
+def report_response(service, request, route: str, build, to_csv, filename):
+    """A report as JSON, or as CSV with ``?format=csv`` (UTF-8, a download named
+    ``filename(report)``). ``build(service, request)`` makes the report dict; errors are the
+    JSON errors of :func:`json_api` in both formats."""
+    fmt = request.args.get("format", "json")
+    produced = {}
+
+    @json_api(route)
+    def run(svc, req):
+        if fmt not in ("json", "csv"):
+            raise InvalidInput([{"field": "format", "message": "must be json or csv"}])
+        produced["report"] = build(svc, req)
+        return 200, produced["report"]
+
+    response = run(service, request)
+    if fmt != "csv" or response.status_code != 200:
+        return response
+    report = produced["report"]
+    return Response(to_csv(report), status=200, content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename(report)}"'})
+
+
 def json_api(route: str):
     """Wrap an ``@http`` method: its return value ``(status, doc)`` becomes a JSON response,
     and the platform's exceptions become JSON errors (401, 403, 404, 409, 410, 422)."""

@@ -12,14 +12,14 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, Field
-from werkzeug.wrappers import Response
 
 from aftersales import metrics
 from aftersales.contracts.events import CATEGORIES, COMPLAINT_SEVERITIES
 from aftersales.errors import InvalidInput
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
-from aftersales.service import BaseService, Store, json_api, parse, read_json
+from aftersales.service import (BaseService, Store, json_api, parse, query_time, read_json,
+                                report_response)
 
 from .adapters.repository import FeedbackUnitOfWork
 from .domain import model
@@ -98,16 +98,6 @@ class VisitOutcomeBody(_Body):
     problem: str | None = Field(default=None, max_length=5000)
     category: Literal[CATEGORIES] | None = None
     priority: Literal["A", "B", "C"] | None = None
-
-
-def _time(raw: str | None, name: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput([{"field": name, "message": "is not an ISO-8601 date or time"}]) from None
-    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(handlers.DEFAULT_TZ))
 
 
 def _floats(raw, default) -> tuple:
@@ -259,7 +249,7 @@ class FeedbackService(BaseService):
         principal = self.store.principal(request)
         a = request.args
         status = a.get("status", "scheduled")
-        due_before = _time(a.get("due_before"), "due_before")
+        due_before = query_time(a.get("due_before"), "due_before", handlers.DEFAULT_TZ)
         if status == "scheduled" and due_before is None and a.get("all") != "1":
             due_before = datetime.now(ZoneInfo(handlers.DEFAULT_TZ))   # the due list
         return 200, handlers.list_visits(self.store.uow(), principal, self._branches(),
@@ -297,24 +287,9 @@ class FeedbackService(BaseService):
     # -- statistics -------------------------------------------------------------------------------
     @http("GET", "/api/v1/reports/monthly")
     def monthly_report(self, request):
-        fmt = request.args.get("format", "json")
-        produced = {}
-
-        @json_api("/api/v1/reports/monthly")
-        def run(service, req):
-            principal = service.store.principal(req)
-            if fmt not in ("json", "csv"):
-                raise InvalidInput([{"field": "format", "message": "must be json or csv"}])
-            produced["report"] = handlers.monthly_report(
-                service.store.uow(), principal, service._settings(), req.args.get("branch"),
-                req.args.get("month"))
-            return 200, produced["report"]
-
-        response = run(self, request)
-        if fmt != "csv" or response.status_code != 200:
-            return response
-        report = produced["report"]
-        name = f"quality-{report['branch']}-{report['month']}.csv"
-        return Response(handlers.report_csv(report), status=200,
-                        content_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return report_response(
+            self, request, "/api/v1/reports/monthly",
+            lambda svc, req: handlers.monthly_report(
+                svc.store.uow(), svc.store.principal(req), svc._settings(),
+                req.args.get("branch"), req.args.get("month")),
+            handlers.report_csv, lambda r: f"quality-{r['branch']}-{r['month']}.csv")

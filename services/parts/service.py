@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
@@ -10,13 +9,12 @@ from typing import Literal
 from nameko.dependency_providers import Config
 from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, Field
-from werkzeug.wrappers import Response
 
 from aftersales import metrics
 from aftersales.errors import InvalidInput
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
-from aftersales.service import BaseService, Store, json_api, parse
+from aftersales.service import BaseService, Store, json_api, parse, query_time, report_response
 
 from .adapters.repository import PartsUnitOfWork
 from .domain import requests as rq
@@ -44,19 +42,6 @@ def _limit(raw: str | None) -> int:
     if not 1 <= limit <= 1000:
         raise InvalidInput([{"field": "limit", "message": "must be a whole number from 1 to 1000"}])
     return limit
-
-
-def _time(raw: str | None, name: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput([{"field": name, "message": "is not an ISO-8601 date or time"}]) from None
-    if value.tzinfo is None:
-        from zoneinfo import ZoneInfo
-        value = value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
-    return value
 
 
 # -- HTTP bodies ------------------------------------------------------------------------------
@@ -338,29 +323,14 @@ class PartsService(BaseService):
         a = request.args
         return 200, handlers.defects_report(self.store.uow(), principal, self._branches(),
                                             a.get("branch"), a.get("model"),
-                                            _time(a.get("since"), "since"),
-                                            _time(a.get("until"), "until"))
+                                            query_time(a.get("since"), "since"),
+                                            query_time(a.get("until"), "until"))
 
     @http("GET", "/api/v1/reports/ledger")
     def ledger_report(self, request):
-        fmt = request.args.get("format", "json")
-        produced = {}
-
-        @json_api("/api/v1/reports/ledger")
-        def run(service, req):
-            principal = service.store.principal(req)
-            if fmt not in ("json", "csv"):
-                raise InvalidInput([{"field": "format", "message": "must be json or csv"}])
-            produced["report"] = handlers.ledger_report(
-                service.store.uow(), principal, service._branches(), req.args.get("branch"),
-                req.args.get("month"))
-            return 200, produced["report"]
-
-        response = run(self, request)
-        if fmt != "csv" or response.status_code != 200:
-            return response
-        report = produced["report"]
-        name = f"parts-ledger-{report['branch']}-{report['month']}.csv"
-        return Response(handlers.ledger_report_csv(report), status=200,
-                        content_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return report_response(
+            self, request, "/api/v1/reports/ledger",
+            lambda svc, req: handlers.ledger_report(
+                svc.store.uow(), svc.store.principal(req), svc._branches(),
+                req.args.get("branch"), req.args.get("month")),
+            handlers.ledger_report_csv, lambda r: f"parts-ledger-{r['branch']}-{r['month']}.csv")

@@ -206,6 +206,10 @@ class InvalidTransition(Exception):
     """The job is not in the state this step needs."""
 
 
+class NoPartsPrices(ValueError):
+    """A quote without materials, and no approved parts request to price them from."""
+
+
 @dataclass(frozen=True)
 class Step:
     action: str
@@ -458,11 +462,15 @@ class Job:
 
     def quote_from_parts(self, labour, travel, note: str | None = None) -> Quote:
         """A quote whose materials are the parts service's prices of the job's approved parts
-        requests (their ``chargeable_total``). ValueError when no request is approved."""
+        requests (their ``chargeable_total``). InvalidTransition when the job cannot be quoted
+        now; NoPartsPrices when no request is approved."""
+        self._check("quote")
+        if not self.chargeable:
+            raise InvalidTransition(f"job {self.ticket_no} is free (in warranty): no quote")
         ids = self.approved_parts_request_ids
         if not ids:
-            raise ValueError(f"job {self.ticket_no} has no approved parts request to price the "
-                             f"materials from; give materials")
+            raise NoPartsPrices(f"is required: job {self.ticket_no} has no approved parts "
+                                f"request to price the materials from")
         return Quote(self.parts_chargeable_total, money(labour), money(travel), note,
                      FROM_PARTS, tuple(ids))
 

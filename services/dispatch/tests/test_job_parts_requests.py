@@ -128,7 +128,7 @@ def test_repeated_events_change_nothing():
 
 def test_the_quote_takes_materials_from_the_approved_requests_and_entered_ones_win():
     job = paid_job()
-    with pytest.raises(ValueError, match="no approved parts request"):
+    with pytest.raises(model.NoPartsPrices, match="no approved parts request"):
         job.quote_from_parts(Decimal("800"), Decimal("150"))
     approve(job)
     approve(job, "PR-2", total="0.10", chargeable="0.10", lines=[])

@@ -628,6 +628,11 @@ class QuoteIssuedV1(_Schema):
     travel: Decimal = Field(ge=0)
     total: Decimal = Field(ge=0)
     issued_at: datetime
+    materials_source: Literal["entered", "parts_requests"] = Field(
+        default="entered", description="`parts_requests`: materials is the chargeable total "
+        "of the job's approved parts requests (the parts service's prices)")
+    parts_request_ids: list[str] = Field(
+        default_factory=list, description="the approved parts requests priced into materials")
 
 
 class QuoteDecidedV1(_Schema):

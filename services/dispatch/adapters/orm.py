@@ -58,6 +58,8 @@ jobs = Table(
     Column("declined_by", JSON, nullable=True),
     Column("last_report_at", DateTime(timezone=True), nullable=True),
     Column("report_reminded_at", DateTime(timezone=True), nullable=True),
+    # 0003: the job's parts requests as the parts service reports them (status, prices, ETA)
+    Column("parts_requests", JSON, nullable=True),
     Index("ix_jobs_branch_status", "branch", "status"),
     Index("ix_jobs_engineer_status", "engineer_id", "status"),
 )

@@ -242,6 +242,7 @@ def _job(row) -> Job:
         values[k] = _utc(values[k])
     values["parts_used"] = list(values["parts_used"] or [])
     values["declined_by"] = list(values["declined_by"] or [])
+    values["parts_requests"] = list(values["parts_requests"] or [])
     values["visits"] = int(values["visits"] or 0)
     values["rework_count"] = int(values["rework_count"] or 0)
     return Job(**values)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Iterable, Mapping
 
 from .sla import Calendar
@@ -205,6 +206,10 @@ class InvalidTransition(Exception):
     """The job is not in the state this step needs."""
 
 
+class NoPartsPrices(ValueError):
+    """A quote without materials, and no approved parts request to price them from."""
+
+
 @dataclass(frozen=True)
 class Step:
     action: str
@@ -253,20 +258,79 @@ class Diagnosis:
         return errors
 
 
+CENT = Decimal("0.01")
+ENTERED, FROM_PARTS = "entered", "parts_requests"     # where a quote's materials came from
+
+
+def money(value) -> Decimal:
+    """An amount in CNY as an exact Decimal with two places (from str, int, float or Decimal:
+    a float goes through its shortest repr, so 1200.5 is 1200.50, never 1200.4999…)."""
+    return Decimal(str(value)).quantize(CENT)
+
+
 @dataclass(frozen=True)
 class Quote:
-    materials: float
-    labour: float
-    travel: float
+    materials: Decimal
+    labour: Decimal
+    travel: Decimal
     note: str | None = None
+    materials_source: str = ENTERED           # entered | parts_requests
+    parts_request_ids: tuple[str, ...] = ()   # the approved requests priced into materials
 
     @property
-    def total(self) -> float:
-        return round(self.materials + self.labour + self.travel, 2)
+    def total(self) -> Decimal:
+        return money(self.materials) + money(self.labour) + money(self.travel)
 
     def as_dict(self) -> dict:
-        return {"materials": self.materials, "labour": self.labour, "travel": self.travel,
-                "total": self.total, "currency": "CNY", "note": self.note}
+        return {"materials": float(money(self.materials)), "labour": float(money(self.labour)),
+                "travel": float(money(self.travel)), "total": float(self.total),
+                "currency": "CNY", "note": self.note, "materials_source": self.materials_source,
+                "parts_request_ids": list(self.parts_request_ids)}
+
+
+# -- parts requests of the job (as the parts service reports them) ---------------------------
+# requested → approved | rejected; approved → reserved (complete or not) / in_transit /
+# backordered → shipped → delivered. The status is derived from the facts recorded, so
+# events arriving out of order or twice end in the same state.
+(PARTS_REQUESTED, PARTS_APPROVED, PARTS_REJECTED, PARTS_RESERVED, PARTS_IN_TRANSIT,
+ PARTS_BACKORDERED, PARTS_SHIPPED, PARTS_DELIVERED) = (
+    "requested", "approved", "rejected", "reserved", "in_transit", "backordered", "shipped",
+    "delivered")
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _waiting(items: dict) -> list[dict]:
+    return [i for i in items.values() if not i.get("arrived")]
+
+
+def _parts_status(r: dict) -> str:
+    if r.get("rejected_at"):
+        return PARTS_REJECTED
+    if r.get("delivered_at"):
+        return PARTS_DELIVERED
+    if r.get("shipped_at"):
+        return PARTS_SHIPPED
+    if not r.get("complete"):
+        if _waiting(r["backorders"]):
+            return PARTS_BACKORDERED
+        if _waiting(r["transfers"]):
+            return PARTS_IN_TRANSIT
+    if r.get("reserved"):
+        return PARTS_RESERVED
+    return PARTS_APPROVED if r.get("approved_at") else PARTS_REQUESTED
+
+
+def _parts_expected(r: dict) -> str | None:
+    """When the last part still on its way (transfer or backorder) is expected; None when
+    nothing waits (everything reserved, or the request was rejected)."""
+    if r.get("rejected_at") or r.get("complete"):
+        return None
+    times = [i["expected_at"] for i in (*_waiting(r["transfers"]), *_waiting(r["backorders"]))
+             if i.get("expected_at")]
+    return max(times, key=datetime.fromisoformat) if times else None
 
 
 @dataclass
@@ -303,6 +367,7 @@ class Job:
     declined_by: list[str] = field(default_factory=list)
     last_report_at: datetime | None = None
     report_reminded_at: datetime | None = None
+    parts_requests: list[dict] = field(default_factory=list)   # see "parts requests" below
 
     @classmethod
     def open(cls, ticket_no: str, branch: str, priority: str, needs: Needs,
@@ -395,6 +460,20 @@ class Job:
         self.status = QUOTED
         self.quote = {**q.as_dict(), "issued_at": at.isoformat(), "approved": None}
 
+    def quote_from_parts(self, labour, travel, note: str | None = None) -> Quote:
+        """A quote whose materials are the parts service's prices of the job's approved parts
+        requests (their ``chargeable_total``). InvalidTransition when the job cannot be quoted
+        now; NoPartsPrices when no request is approved."""
+        self._check("quote")
+        if not self.chargeable:
+            raise InvalidTransition(f"job {self.ticket_no} is free (in warranty): no quote")
+        ids = self.approved_parts_request_ids
+        if not ids:
+            raise NoPartsPrices(f"is required: job {self.ticket_no} has no approved parts "
+                                f"request to price the materials from")
+        return Quote(self.parts_chargeable_total, money(labour), money(travel), note,
+                     FROM_PARTS, tuple(ids))
+
     def decide_quote(self, approved: bool, at: datetime, by: str) -> None:
         self._check("decide_quote")
         self.quote = {**(self.quote or {}), "approved": approved, "decided_at": at.isoformat(),
@@ -449,6 +528,104 @@ class Job:
 
     def first_time_fix(self) -> bool:
         return self.rework_count == 0 and self.visits <= 1
+
+    # parts requests, as the parts service reports them (each method is idempotent and the
+    # result does not depend on the order the events arrive in)
+    def _parts_request(self, request_id: str) -> dict:
+        for r in self.parts_requests:
+            if r["request_id"] == request_id:
+                return r
+        r = {"request_id": request_id, "status": PARTS_REQUESTED, "in_warranty": None,
+             "approved_at": None, "approved_by": None, "auto_approved": None, "lines": [],
+             "total": None, "chargeable_total": None, "rejected_at": None, "reason": None,
+             "reserved": False, "complete": False, "transfers": {}, "backorders": {},
+             "expected_at": None, "shipped_at": None, "delivered_at": None}
+        self.parts_requests = [*self.parts_requests, r]
+        return r
+
+    def _parts_changed(self, r: dict) -> None:
+        r["status"] = _parts_status(r)
+        r["expected_at"] = _parts_expected(r)
+
+    def parts_approved(self, request_id: str, at: datetime, lines: Iterable[Mapping],
+                       total, chargeable_total, in_warranty: bool, approved_by: str = "",
+                       auto_approved: bool = False) -> None:
+        """Approved, with the parts' unit prices (CNY): what a paid job's quote charges."""
+        r = self._parts_request(request_id)
+        r.update(approved_at=_iso(at), approved_by=approved_by, auto_approved=auto_approved,
+                 in_warranty=in_warranty, total=str(money(total)),
+                 chargeable_total=str(money(chargeable_total)),
+                 lines=[{"sku": ln["sku"], "name": ln.get("name"), "unit": ln.get("unit"),
+                         "quantity": int(ln["quantity"]),
+                         "unit_price": str(money(ln["unit_price"])),
+                         "line_total": str(money(ln["line_total"]))} for ln in lines])
+        self._parts_changed(r)
+
+    def parts_rejected(self, request_id: str, at: datetime, reason: str) -> None:
+        r = self._parts_request(request_id)
+        r.update(rejected_at=_iso(at), reason=reason)
+        self._parts_changed(r)
+
+    def parts_reserved(self, request_id: str, complete: bool, transfer_id: str | None = None,
+                       backorder_id: str | None = None) -> None:
+        """Parts set aside in the branch warehouse; with ``transfer_id``/``backorder_id`` the
+        transfer or backorder arrived. ``complete``: nothing of the request waits any more
+        (sticky: a late event about a transfer or backorder cannot make it wait again)."""
+        r = self._parts_request(request_id)
+        r["reserved"] = True
+        r["complete"] = bool(r["complete"] or complete)
+        for items, key in ((r["transfers"], transfer_id), (r["backorders"], backorder_id)):
+            if key:
+                items.setdefault(key, {"expected_at": None})["arrived"] = True
+        self._parts_changed(r)
+
+    def parts_transfer_started(self, request_id: str, transfer_id: str,
+                               expected_at: datetime) -> None:
+        r = self._parts_request(request_id)
+        item = r["transfers"].setdefault(transfer_id, {"arrived": False})
+        item["expected_at"] = _iso(expected_at)
+        self._parts_changed(r)
+
+    def parts_backordered(self, request_id: str,
+                          lines: Iterable[tuple[str, datetime]]) -> None:
+        """``lines``: (backorder id, expected arrival) of each backordered line."""
+        r = self._parts_request(request_id)
+        for backorder_id, expected_at in lines:
+            item = r["backorders"].setdefault(backorder_id, {"arrived": False})
+            item["expected_at"] = _iso(expected_at)
+        self._parts_changed(r)
+
+    def parts_shipped(self, request_id: str, at: datetime) -> None:
+        r = self._parts_request(request_id)
+        if r["shipped_at"] is None or datetime.fromisoformat(r["shipped_at"]) < at:
+            r["shipped_at"] = _iso(at)
+        self._parts_changed(r)
+
+    def parts_delivered(self, request_id: str, at: datetime) -> None:
+        r = self._parts_request(request_id)
+        if r["delivered_at"] is None or datetime.fromisoformat(r["delivered_at"]) < at:
+            r["delivered_at"] = _iso(at)
+        self._parts_changed(r)
+
+    @property
+    def approved_parts_request_ids(self) -> list[str]:
+        return [r["request_id"] for r in self.parts_requests
+                if r.get("approved_at") and not r.get("rejected_at")]
+
+    @property
+    def parts_chargeable_total(self) -> Decimal:
+        """What the customer pays for the parts: the sum of the approved requests'
+        ``chargeable_total`` (exact, two places)."""
+        return sum((money(r["chargeable_total"]) for r in self.parts_requests
+                    if r.get("approved_at") and not r.get("rejected_at")), money(0))
+
+    @property
+    def parts_expected_at(self) -> datetime | None:
+        """The latest expected arrival of the parts still on their way (transfer or
+        backorder); None when nothing waits."""
+        times = [datetime.fromisoformat(r["expected_at"]) for r in self.parts_requests
+                 if r.get("expected_at")]
+        return max(times) if times else None
 
 
 def manual_assignment(engineer: Engineer, workload: int, reason: str,

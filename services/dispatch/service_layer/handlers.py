@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aftersales.auth import Forbidden, Principal
 from aftersales.contracts.envelope import Envelope, utcnow
-from aftersales.contracts.events import DiagnosisCause, PartLine, TicketOpenedV1
+from aftersales.contracts.events import (DiagnosisCause, PartLine, PartsBackorderedV1,
+                                         PartsDeliveredV1, PartsRequestApprovedV1,
+                                         PartsRequestRejectedV1, PartsReservedV1,
+                                         PartsShippedV1, PartsTransferStartedV1, TicketOpenedV1)
 from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError, pydantic_errors
 
 from ..domain import model
@@ -158,9 +161,62 @@ def ticket_ended(uow, env: Envelope, policies=None) -> None:
     return None
 
 
+def _approved(job: model.Job, e: PartsRequestApprovedV1) -> None:
+    job.parts_approved(e.request_id, e.approved_at, [ln.model_dump() for ln in e.lines], e.total,
+                       e.chargeable_total, e.in_warranty, e.approved_by, e.auto_approved)
+
+
+PARTS_EVENTS = {
+    "parts_request_approved": (PartsRequestApprovedV1, _approved),
+    "parts_request_rejected": (PartsRequestRejectedV1,
+                               lambda job, e: job.parts_rejected(e.request_id, e.rejected_at,
+                                                                 e.reason)),
+    "parts_reserved": (PartsReservedV1,
+                       lambda job, e: job.parts_reserved(e.request_id, e.complete, e.transfer_id,
+                                                         e.backorder_id)),
+    "parts_transfer_started": (PartsTransferStartedV1,
+                               lambda job, e: job.parts_transfer_started(
+                                   e.request_id, e.transfer_id, e.expected_at)),
+    "parts_backordered": (PartsBackorderedV1,
+                          lambda job, e: job.parts_backordered(
+                              e.request_id, [(ln.backorder_id, ln.expected_at) for ln in e.lines])),
+    "parts_shipped": (PartsShippedV1, lambda job, e: job.parts_shipped(e.request_id, e.shipped_at)),
+    "parts_delivered": (PartsDeliveredV1,
+                        lambda job, e: job.parts_delivered(e.request_id, e.delivered_at)),
+}
+
+
+def parts_event(uow, env: Envelope, policies=None) -> bool:
+    """A parts event about one of the job's parts requests (approved with prices, rejected,
+    reserved, in transit, backordered, shipped, delivered): recorded on the job, for its quote
+    and the expected arrival of the parts. Idempotent by ``event_id``; an event for a ticket
+    without a job (or a transfer for no request) is recorded as processed and logged. True
+    when a job was updated."""
+    schema, apply = PARTS_EVENTS[env.type]
+    event = schema.model_validate(env.data)
+    ticket_no = getattr(event, "ticket_no", None) or env.ticket_no
+    request_id = getattr(event, "request_id", None)
+    with uow:
+        if uow.seen(env.event_id):
+            return False
+        uow.record_processed(env.event_id, env.type)
+        job = uow.jobs.get(ticket_no, lock=True) if ticket_no and request_id else None
+        if job is not None:
+            apply(job, event)
+            uow.jobs.save(job)
+        uow.commit()
+    if job is None:
+        log.info("%s (event %s, request %s): no job for ticket %s; recorded, nothing to do",
+                 env.type, env.event_id, request_id, ticket_no)
+        return False
+    log.info("%s: parts request %s %s", ticket_no, request_id,
+             next(r["status"] for r in job.parts_requests if r["request_id"] == request_id))
+    return True
+
+
 EVENT_HANDLERS = {"ticket_opened": assign_ticket, "customer_contacted": _contacted,
                   "ticket_reclassified": _reclassified, "ticket_cancelled": ticket_ended,
-                  "ticket_resolved": ticket_ended}
+                  "ticket_resolved": ticket_ended, **{t: parts_event for t in PARTS_EVENTS}}
 
 
 # -- the engineer's steps -------------------------------------------------------------------
@@ -196,7 +252,9 @@ class DiagnoseBody(_Body):
 
 
 class QuoteBody(_Body):
-    materials: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    materials: Decimal | None = Field(
+        default=None, ge=0, max_digits=12, decimal_places=2,
+        description="omitted: the parts service's chargeable total of the approved requests")
     labour: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     travel: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     note: str | None = Field(default=None, max_length=2000)
@@ -318,11 +376,19 @@ def _step(uow, policies, principal, job: model.Job, action: str, data, now: date
         _pub(uow, job, "job_diagnosed", {**job.diagnosis, "engineer_id": eng,
                                          "chargeable": job.chargeable, "diagnosed_at": now})
     elif action == "quote":
-        q = model.Quote(float(data.materials), float(data.labour), float(data.travel), data.note)
+        if data.materials is not None:          # entered by hand: it wins
+            q = model.Quote(data.materials, data.labour, data.travel, data.note)
+        else:                                   # the parts service's prices
+            try:
+                q = job.quote_from_parts(data.labour, data.travel, data.note)
+            except model.NoPartsPrices as exc:
+                raise InvalidInput([{"field": "materials", "message": str(exc)}]) from None
         job.issue_quote(q, now)
-        _pub(uow, job, "quote_issued", {"engineer_id": eng, "materials": data.materials,
-                                        "labour": data.labour, "travel": data.travel,
-                                        "total": data.materials + data.labour + data.travel,
+        _pub(uow, job, "quote_issued", {"engineer_id": eng, "materials": model.money(q.materials),
+                                        "labour": model.money(q.labour),
+                                        "travel": model.money(q.travel), "total": q.total,
+                                        "materials_source": q.materials_source,
+                                        "parts_request_ids": list(q.parts_request_ids),
                                         "issued_at": now})
     elif action == "quote_decision":
         job.decide_quote(data.approved, now, principal.key_id)
@@ -488,6 +554,9 @@ def job_view(job: model.Job, history: list[dict] | None = None) -> dict:
         "cancelled_at": _iso(job.cancelled_at), "visits": job.visits,
         "rework_count": job.rework_count, "declined_by": job.declined_by,
         "last_report_at": _iso(job.last_report_at),
+        "parts_requests": job.parts_requests,
+        "parts_chargeable_total": str(job.parts_chargeable_total),
+        "parts_expected_at": _iso(job.parts_expected_at),
     }
     if history is not None:
         view["assignments"] = [{**a, "decided_at": _iso(a["decided_at"])} for a in history]
@@ -567,6 +636,7 @@ def board(uow, principal: Principal, args) -> dict:
         row = {"ticket_no": job.ticket_no, "branch": job.branch, "status": job.status,
                "priority": job.priority, "category": job.category,
                "engineer_id": job.engineer_id, "escalated_to": job.escalated_to,
+               "parts_expected_at": _iso(job.parts_expected_at),
                "next_deadline": sla.clock_view(nxt, now) if nxt else None}
         rows.append(row)
         for c in mine:

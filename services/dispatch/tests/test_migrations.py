@@ -1,5 +1,5 @@
 """Dispatch's migrations on SQLite and PostgreSQL: a database with a roster and a job from
-revision 0001 upgrades (and downgrades) cleanly, old rows read back, and the tables match the
+revision 0001 upgrades (and downgrades) cleanly through 0003, old rows read back, and the tables match the
 ORM (no migration missing)."""
 from datetime import datetime, timezone
 
@@ -45,6 +45,7 @@ def test_a_database_with_a_roster_and_a_job_upgrades_and_matches_the_orm(databas
             job = JobRepository(s).get("SH-20261122-0001")
             assert (job.status, job.visits, job.rework_count, job.declined_by) == ("accepted", 0, 0, [])
             assert job.received_at == AT
+            assert (job.parts_requests, job.parts_expected_at) == ([], None)   # 0003
         with engine.connect() as c:
             diff = compare_metadata(MigrationContext.configure(c), _both())
         assert diff == [], diff

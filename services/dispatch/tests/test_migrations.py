@@ -3,32 +3,20 @@ revision 0001 upgrades (and downgrades) cleanly through 0003, old rows read back
 ORM (no migration missing)."""
 from datetime import datetime, timezone
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, text
+from sqlalchemy import text
 
 from aftersales.db import make_engine, session_factory
-from aftersales.outbox import reliability_metadata
-from aftersales.registry import migrations_dir
 from services.dispatch.adapters.orm import metadata
 from services.dispatch.adapters.repository import EngineerRepository, JobRepository
+from tests.support.migrations import downgrade, orm_diff, upgrade
 
 AT = datetime(2026, 11, 22, 1, 30, tzinfo=timezone.utc)
-
-
-def config(engine) -> Config:
-    c = Config()
-    c.set_main_option("script_location", str(migrations_dir("dispatch")))
-    c.attributes["connection_engine"] = engine
-    return c
 
 
 def test_a_database_with_a_roster_and_a_job_upgrades_and_matches_the_orm(database_urls):
     engine = make_engine(database_urls["dispatch"])
     try:
-        command.upgrade(config(engine), "0001")
+        upgrade("dispatch", engine, "0001")
         with engine.begin() as c:
             c.execute(text("INSERT INTO engineers (engineer_id, name, branch, role, skills, active, "
                            "max_jobs) VALUES ('SH-E001', '李强', 'SH', 'engineer', "
@@ -38,7 +26,7 @@ def test_a_database_with_a_roster_and_a_job_upgrades_and_matches_the_orm(databas
                            "parts_used, updated_at) VALUES ('SH-20261122-0001', 'SH', 'B', "
                            "'fault', :at, 'accepted', 'SH-E001', '李强', 'e1', :at, '[]', :at)"),
                       {"at": AT})
-        command.upgrade(config(engine), "head")
+        upgrade("dispatch", engine)
         with session_factory(engine)() as s:
             [e] = EngineerRepository(s).of_branch("SH")
             assert (e.name, e.skills, e.shift, e.leave, e.zone) == ("李强", ("fault",), None, (), None)
@@ -47,17 +35,9 @@ def test_a_database_with_a_roster_and_a_job_upgrades_and_matches_the_orm(databas
             assert job.received_at == AT
             assert (job.parts_requests, job.parts_expected_at) == ([], None)   # 0003
         with engine.connect() as c:
-            diff = compare_metadata(MigrationContext.configure(c), _both())
+            diff = orm_diff(c, metadata)
         assert diff == [], diff
-        command.downgrade(config(engine), "0001")
-        command.upgrade(config(engine), "head")
+        downgrade("dispatch", engine, "0001")
+        upgrade("dispatch", engine)
     finally:
         engine.dispose()
-
-
-def _both():
-    combined = MetaData()
-    for md in (reliability_metadata, metadata):
-        for table in md.tables.values():
-            table.to_metadata(combined)
-    return combined

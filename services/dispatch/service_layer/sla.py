@@ -139,15 +139,22 @@ def on_customer_contacted(uow, policies, env: Envelope) -> None:
     """The first human contact completes the response stage (kept as an early event when the
     ticket's job is not open yet)."""
     data = CustomerContactedV1.model_validate(env.data)
+    _apply_or_keep_early(uow, env, data.ticket_no, data.contacted_at, lambda: complete_stage_in(
+        uow, policies, data.ticket_no, "response", data.contacted_at))
+
+
+def _apply_or_keep_early(uow, env: Envelope, ticket_no: str, at, apply) -> None:
+    """One unit of work for an intake event about a ticket: ``apply()`` when its job is open,
+    otherwise keep the event and apply it when the job opens. Idempotent by event id."""
     with uow:
         if uow.seen(env.event_id):
             return
         uow.record_processed(env.event_id, env.type)
         _serialise_with_opening(uow, env)
-        if uow.jobs.get(data.ticket_no) is None:
-            uow.jobs.add_early(data.ticket_no, env.type, data.contacted_at, env.data)
+        if uow.jobs.get(ticket_no) is None:
+            uow.jobs.add_early(ticket_no, env.type, at, env.data)
         else:
-            complete_stage_in(uow, policies, data.ticket_no, "response", data.contacted_at)
+            apply()
         uow.commit()
 
 
@@ -167,16 +174,8 @@ def on_reclassified(uow, policies, env: Envelope) -> None:
     """A priority change recomputes every open deadline from ``received_at``; the history
     keeps the earlier ones."""
     data = TicketReclassifiedV1.model_validate(env.data)
-    with uow:
-        if uow.seen(env.event_id):
-            return
-        uow.record_processed(env.event_id, env.type)
-        _serialise_with_opening(uow, env)
-        if uow.jobs.get(data.ticket_no) is None:
-            uow.jobs.add_early(data.ticket_no, env.type, env.occurred_at, env.data)
-        else:
-            reclassify_in(uow, policies, data)
-        uow.commit()
+    _apply_or_keep_early(uow, env, data.ticket_no, env.occurred_at,
+                         lambda: reclassify_in(uow, policies, data))
 
 
 def apply_early_in(uow, policies, ticket_no: str, early) -> None:

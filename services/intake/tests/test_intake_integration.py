@@ -69,6 +69,16 @@ def test_unreadable_message_is_parked_and_can_be_replayed(services, watcher):
     assert lot.replay(parked[0].parked_id) == [parked[0].parked_id]
     again = wait_parked(lot, 1, exclude={parked[0].parked_id})
     assert "not UTF-8" in again[0].reason
+    # UTF-8 but not JSON, JSON but not an object, and a body over the limit: parked, each
+    # with its own reason
+    seen = {parked[0].parked_id, again[0].parked_id}
+    for body, reason in ((b"{\xe6\x8a\xa5\xe4\xbf\xae not json", "not JSON"),
+                         (b'["a list"]', "not a JSON object"),
+                         (b'{"x": "' + b"y" * (256 * 1024) + b'"}', "the limit is 262144")):
+        publish_raw(services.broker_uri, "phone_center.events", "repair_requested", body)
+        [new] = wait_parked(lot, 1, exclude=seen)
+        assert reason in new.reason, new.reason
+        seen.add(new.parked_id)
 
 
 def test_http_door_follows_the_same_rules_as_the_bus(services, watcher, http):

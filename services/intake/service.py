@@ -15,7 +15,7 @@ from aftersales.reference import branches
 from aftersales.service import BaseService, Store, json_api, parse, read_json
 
 from .adapters.repository import IntakeUnitOfWork, TicketRepository
-from .service_layer import handlers
+from .service_layer import handlers, views
 
 OPEN_STATES = ("open", "linked", "escalated", "assigned", "accepted", "scheduled", "en_route",
                "on_site", "diagnosed", "quoted", "rework")
@@ -101,13 +101,13 @@ class IntakeService(BaseService):
     @json_api("/api/v1/tickets")
     def list_tickets(self, request):
         principal = self.store.principal(request)
-        return 200, handlers.search(self.store.uow(), principal, dict(request.args))
+        return 200, views.search(self.store.uow(), principal, dict(request.args))
 
     @http("GET", "/api/v1/tickets/<string:ticket_no>")
     @json_api("/api/v1/tickets/{ticket_no}")
     def get_ticket(self, request, ticket_no):
         principal = self.store.principal(request)
-        view = handlers.ticket_view(self.store.uow(), ticket_no)
+        view = views.ticket_view(self.store.uow(), ticket_no)
         if view is None or not principal.can_access(view["branch"]):
             raise NotFound(f"no ticket {ticket_no}")
         return 200, view

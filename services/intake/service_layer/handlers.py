@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from aftersales.errors import Conflict, InvalidInput, NotFound, pydantic_errors
 from aftersales.logs import mask_name, mask_phone
 
 from ..domain import model
+from .views import warranty_of
 
 log = logging.getLogger(__name__)
 
@@ -154,16 +155,10 @@ def _publish_opened(uow, t: dict, duplicate=False, split_from=None):
         "needs_visit": model.needs_visit(t["category"]) and not linked,
         "customer": request["customer"], "site": request["site"], "asset": request["asset"],
         "fault": request["fault"],
-        "warranty": _warranty(t),
+        "warranty": warranty_of(t),
         "duplicate": duplicate, "linked_to": t["linked_to"], "split_from": split_from,
     }
     return uow.publish("ticket_opened", data, ticket_no=t["ticket_no"], branch=t["branch"])
-
-
-def _warranty(t: dict) -> dict:
-    return {"status": t["warranty_status"],
-            "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None,
-            "component_category": t["warranty_component"]}
 
 
 # -- agents' actions -----------------------------------------------------------------------------
@@ -182,8 +177,10 @@ def _guard(check, *args) -> None:
 
 
 def _refresh_status(uow, ticket_no: str, intake_state: str) -> str:
-    types = [e["type"] for e in uow.tickets.timeline(ticket_no)]
-    status = model.status_of(intake_state, types)
+    """Derive the status from the whole timeline (the job's latest state by ``occurred_at``).
+    The caller holds the ticket's row lock."""
+    events = [(e["occurred_at"], e["type"]) for e in uow.tickets.timeline(ticket_no)]
+    status = model.status_of(intake_state, events)
     uow.tickets.update(ticket_no, status=status, intake_state=intake_state)
     return status
 
@@ -278,12 +275,14 @@ TIMELINE_FIELDS = {
 
 def record_event(uow, env: Envelope) -> bool:
     """Add another service's event to its ticket's timeline (idempotent by ``event_id``,
-    out-of-order safe: the status is recomputed from the whole timeline)."""
+    out-of-order safe: the status is recomputed from the whole timeline, ordered by when the
+    events occurred). The ticket's row is locked first, so an agent's action committed
+    meanwhile is read, not overwritten."""
     with uow:
         if uow.seen(env.event_id):
             return False
         uow.record_processed(env.event_id, env.type)
-        ticket = uow.tickets.get(env.ticket_no) if env.ticket_no else None
+        ticket = uow.tickets.lock(env.ticket_no) if env.ticket_no else None
         if ticket is None:
             log.warning("event %s (%s) names unknown ticket %s; recorded as processed",
                         env.event_id, env.type, env.ticket_no)
@@ -310,82 +309,3 @@ def _register_replaced_parts(uow, env: Envelope, ticket: dict) -> None:
                 acceptance_date=fitted_on, branch=ticket["branch"],
                 customer=ticket["request"]["customer"]["name"],
                 site=ticket["request"]["site"]["address"], project=ticket["ticket_no"]))
-
-
-# -- queries ----------------------------------------------------------------------------------------
-def _summary(t: dict) -> dict:
-    req = t["request"]
-    return {
-        "ticket_no": t["ticket_no"], "branch": t["branch"], "status": t["status"],
-        "priority": t["priority"], "category": t["category"],
-        "classified_by": t["classification_rule"], "channel": t["channel"],
-        "source": t["source"], "request_id": t["request_id"], "received_at": req["received_at"],
-        "linked_to": t["linked_to"],
-        "first_contact_at": t["first_contact_at"].isoformat() if t["first_contact_at"] else None,
-        "customer": req["customer"], "site": req["site"], "asset": req["asset"],
-        "fault": req["fault"],
-        "warranty": _warranty(t),
-    }
-
-
-def ticket_view(uow, ticket_no: str) -> dict | None:
-    with uow:
-        t = uow.tickets.get(ticket_no)
-        if t is None:
-            return None
-        events = uow.tickets.timeline(ticket_no)
-    return {**_summary(t),
-            "timeline": [{"type": e["type"], "source": e["source"],
-                          "occurred_at": e["occurred_at"].isoformat(), "event_id": e["event_id"],
-                          **(e["data"] or {})} for e in events]}
-
-
-def search(uow, principal, query: dict, tz: str = "Asia/Shanghai") -> dict:
-    """List/search tickets: branch, status, priority, customer phone, received date range
-    (``from``/``to`` as dates in ``tz``, inclusive), paginated (``page``, ``per_page`` ≤ 200)."""
-    errors = []
-
-    def _int(name, default, lo, hi):
-        raw = query.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-            if not lo <= value <= hi:
-                raise ValueError
-            return value
-        except ValueError:
-            errors.append({"field": name, "message": f"must be a whole number from {lo} to {hi}"})
-            return default
-
-    def _day(name):
-        raw = query.get(name)
-        if raw in (None, ""):
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors.append({"field": name, "message": "must be a date (YYYY-MM-DD)"})
-            return None
-
-    page, per_page = _int("page", 1, 1, 100_000), _int("per_page", 50, 1, 200)
-    d_from, d_to = _day("from"), _day("to")
-    branch = query.get("branch") or None
-    if query.get("priority") and query["priority"] not in ("A", "B", "C"):
-        errors.append({"field": "priority", "message": "must be A, B or C"})
-    if errors:
-        raise InvalidInput(errors)
-    if not principal.is_hq:
-        if branch and branch != principal.branch:
-            raise NotFound(f"no tickets visible for branch {branch}")
-        branch = principal.branch
-    zone = ZoneInfo(tz)
-    start = datetime.combine(d_from, datetime.min.time(), zone) if d_from else None
-    end = datetime.combine(d_to + timedelta(days=1), datetime.min.time(), zone) if d_to else None
-    with uow:
-        rows, total = uow.tickets.search(branch=branch, status=query.get("status") or None,
-                                         priority=query.get("priority") or None,
-                                         phone=query.get("phone") or None, received_from=start,
-                                         received_to=end, page=page, per_page=per_page)
-    return {"tickets": [_summary(r) for r in rows], "total": total, "page": page,
-            "per_page": per_page}

@@ -67,7 +67,7 @@ class IntakeService(BaseService):
         known, policies = self._reference()
         try:
             outcome = handlers.receive_request(self.store.uow(), body, known, policies)
-        except InvalidInput:
+        except (InvalidInput, handlers.RequestIdTaken):
             b, ch = body.get("branch"), body.get("channel")
             if b in known and ch in metrics.CHANNELS:
                 metrics.requests_total.labels(b, ch, "rejected").inc()
@@ -92,7 +92,10 @@ class IntakeService(BaseService):
         principal.require_role("agent", "integration", "manager")
         body = read_json(request)
         principal.require_branch(body.get("branch"))
-        outcome = self._receive(body)
+        try:
+            outcome = self._receive(body)
+        except handlers.RequestIdTaken as exc:
+            return 409, {"error": str(exc), "errors": exc.errors}
         return (201 if outcome.outcome == "opened" else 200,
                 {"ticket_no": outcome.ticket_no, "outcome": outcome.outcome,
                  "priority": outcome.priority, "linked_to": outcome.linked_to})

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import RepairRequested
-from aftersales.errors import Conflict, InvalidInput, NotFound, pydantic_errors
+from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError, pydantic_errors
 from aftersales.logs import mask_name, mask_phone
 
 from ..domain import model
@@ -30,6 +30,18 @@ class Outcome:
     channel: str | None = None
     priority: str | None = None
     linked_to: str | None = None
+
+
+class RequestIdTaken(Conflict, PermanentError):
+    """The ``(source, request_id)`` already opened a ticket of ANOTHER branch: refused (HTTP 409;
+    on the bus ``request_rejected`` and the message parked with this reason). It says nothing
+    of the other branch's ticket."""
+
+    def __init__(self, source: str, request_id: str):
+        message = (f"{request_id!r} from source {source!r} was already used by another branch; "
+                   "a request_id is unique per source: send this request with a new one")
+        self.errors = [{"field": "request_id", "message": message}]
+        super().__init__(f"request_id: {message}")
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,8 @@ def receive_request(uow, body: dict, branches: dict, policies: dict[str, BranchP
         existing = uow.tickets.by_request(req.source, req.request_id)
         if existing:
             t = uow.tickets.get(existing)
+            if t["branch"] != req.branch:
+                raise _refused_for_another_branch(uow, req)
             _publish_opened(uow, t, duplicate=True)
             uow.commit()
             log.info("request %s from %s is a repeat of %s", req.request_id, req.source, existing)
@@ -143,6 +157,20 @@ def receive_request(uow, body: dict, branches: dict, policies: dict[str, BranchP
                  mask_name(req.customer.contact_name), mask_phone(req.customer.phone),
                  req.source, req.request_id)
         return Outcome("opened", ticket_no, req.branch, req.channel, cls.priority, linked_to)
+
+
+def _refused_for_another_branch(uow, req: RepairRequested) -> RequestIdTaken:
+    """Idempotency never crosses branches: the key stays ``(source, request_id)`` (PRODUCT.md),
+    and a repeat of it from another branch is refused, never answered with that ticket. Records
+    and publishes the rejection (committed), and returns the error to raise."""
+    exc = RequestIdTaken(req.source, req.request_id)
+    uow.tickets.add_rejection(req.source, req.request_id, exc.errors)
+    uow.publish("request_rejected", {"request_id": req.request_id, "source": req.source,
+                                     "errors": exc.errors}, branch=req.branch)
+    uow.commit()
+    log.info("request %s from %s (%s) refused: its request_id belongs to another branch",
+             req.request_id, req.source, req.branch)
+    return exc
 
 
 def _publish_opened(uow, t: dict, duplicate=False, split_from=None):

@@ -15,7 +15,7 @@ from aftersales.reference import branches
 from aftersales.service import BaseService, Store, json_api, parse, read_json
 
 from .adapters.repository import IntakeUnitOfWork, TicketRepository
-from .service_layer import handlers
+from .service_layer import handlers, views
 
 OPEN_STATES = ("open", "linked", "escalated", "assigned", "accepted", "scheduled", "en_route",
                "on_site", "diagnosed", "quoted", "rework")
@@ -67,7 +67,7 @@ class IntakeService(BaseService):
         known, policies = self._reference()
         try:
             outcome = handlers.receive_request(self.store.uow(), body, known, policies)
-        except InvalidInput:
+        except (InvalidInput, handlers.RequestIdTaken):
             b, ch = body.get("branch"), body.get("channel")
             if b in known and ch in metrics.CHANNELS:
                 metrics.requests_total.labels(b, ch, "rejected").inc()
@@ -92,7 +92,10 @@ class IntakeService(BaseService):
         principal.require_role("agent", "integration", "manager")
         body = read_json(request)
         principal.require_branch(body.get("branch"))
-        outcome = self._receive(body)
+        try:
+            outcome = self._receive(body)
+        except handlers.RequestIdTaken as exc:
+            return 409, {"error": str(exc), "errors": exc.errors}
         return (201 if outcome.outcome == "opened" else 200,
                 {"ticket_no": outcome.ticket_no, "outcome": outcome.outcome,
                  "priority": outcome.priority, "linked_to": outcome.linked_to})
@@ -101,13 +104,13 @@ class IntakeService(BaseService):
     @json_api("/api/v1/tickets")
     def list_tickets(self, request):
         principal = self.store.principal(request)
-        return 200, handlers.search(self.store.uow(), principal, dict(request.args))
+        return 200, views.search(self.store.uow(), principal, dict(request.args))
 
     @http("GET", "/api/v1/tickets/<string:ticket_no>")
     @json_api("/api/v1/tickets/{ticket_no}")
     def get_ticket(self, request, ticket_no):
         principal = self.store.principal(request)
-        view = handlers.ticket_view(self.store.uow(), ticket_no)
+        view = views.ticket_view(self.store.uow(), ticket_no)
         if view is None or not principal.can_access(view["branch"]):
             raise NotFound(f"no ticket {ticket_no}")
         return 200, view

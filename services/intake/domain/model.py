@@ -5,6 +5,7 @@ Pure Python: no framework, database or broker imports.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -152,11 +153,12 @@ def warranty_for(asset: AssetRecord | None, on: date,
 
 # -- the ticket's status ----------------------------------------------------------------------
 # Intake's own state (open, linked, resolved, cancelled) is set by intake's use cases; the work
-# status comes from the other services' events, where later steps win whatever order their
-# events arrive in (out-of-order safe).
+# status is the job's LATEST state: the state event that occurred last (by its ``occurred_at``,
+# not by when it arrived) decides, so a job can move back (declined, reassigned, reworked).
 STATUS_BY_EVENT = {
-    "assignment_failed": "escalated",
-    "engineer_assigned": "assigned",
+    "engineer_assigned": "assigned",      # also a (manual) reassignment, from any step
+    "job_declined": "open",               # declined or not accepted in time: waiting for an engineer
+    "assignment_failed": "escalated",     # nobody could take it: escalated, still unassigned
     "job_accepted": "accepted",
     "appointment_set": "scheduled",
     "engineer_en_route": "en_route",
@@ -164,37 +166,34 @@ STATUS_BY_EVENT = {
     "job_diagnosed": "diagnosed",
     "quote_issued": "quoted",
     "job_completed": "completed",
-    "survey_issued": "completed",
-    "job_rework": "rework",
+    "job_rework": "rework",               # the customer rejected the sign-off
     "job_closed": "closed",
+    "survey_issued": "closed",            # feedback issues the survey when the job is closed
 }
-# the job moves forward along this order; only a rejected sign-off (job_rework) moves it back
-STATUS_RANK = ["open", "escalated", "assigned", "accepted", "rework", "scheduled", "en_route",
-               "on_site", "diagnosed", "quoted", "completed", "closed"]
+TERMINAL_WORK_STATUSES = ("closed",)      # a closed job never reopens: later events are history
 INTAKE_STATES = ("open", "linked", "resolved", "cancelled")
 FINAL_STATUSES = ("completed", "closed", "resolved", "cancelled")
 
 
-def work_status(event_types: list[str]) -> str:
-    """The job's status from its events in timeline order: the furthest step reached, except
-    that a rejected sign-off (``job_rework``) reopens a completed job until it is done again."""
+def work_status(events: Iterable[tuple[datetime, str]]) -> str:
+    """The job's status from its ``(occurred_at, type)`` events: the state of the last state
+    event by ``occurred_at`` (equal times keep the given order, i.e. arrival), except that once
+    the job is closed nothing moves it. Events that are not states (parts, SLA, contacts,
+    intake's own) leave it unchanged."""
     status = "open"
-    for t in event_types:
-        s = STATUS_BY_EVENT.get(t)
-        if s is None:
-            continue
-        if t == "job_rework" and status != "closed":
-            status = s
-        elif STATUS_RANK.index(s) > STATUS_RANK.index(status):
-            status = s
+    for _, type_ in sorted(events, key=lambda e: e[0]):
+        if status in TERMINAL_WORK_STATUSES:
+            break
+        status = STATUS_BY_EVENT.get(type_, status)
     return status
 
 
-def status_of(intake_state: str, event_types: list[str]) -> str:
-    """The status customers and agents see."""
+def status_of(intake_state: str, events: Iterable[tuple[datetime, str]]) -> str:
+    """The status customers and agents see; ``events`` are the timeline's
+    ``(occurred_at, type)`` pairs, in any order."""
     if intake_state in ("resolved", "cancelled"):
         return intake_state
-    work = work_status(event_types)
+    work = work_status(events)
     if intake_state == "linked" and work == "open":
         return "linked"
     return work

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,10 +13,11 @@ from pydantic import ValidationError
 
 from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import RepairRequested
-from aftersales.errors import Conflict, InvalidInput, NotFound, pydantic_errors
+from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError, pydantic_errors
 from aftersales.logs import mask_name, mask_phone
 
 from ..domain import model
+from .views import warranty_of
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,18 @@ class Outcome:
     channel: str | None = None
     priority: str | None = None
     linked_to: str | None = None
+
+
+class RequestIdTaken(Conflict, PermanentError):
+    """The ``(source, request_id)`` already opened a ticket of ANOTHER branch: refused (HTTP 409;
+    on the bus ``request_rejected`` and the message parked with this reason). It says nothing
+    of the other branch's ticket."""
+
+    def __init__(self, source: str, request_id: str):
+        message = (f"{request_id!r} from source {source!r} was already used by another branch; "
+                   "a request_id is unique per source: send this request with a new one")
+        self.errors = [{"field": "request_id", "message": message}]
+        super().__init__(f"request_id: {message}")
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,8 @@ def receive_request(uow, body: dict, branches: dict, policies: dict[str, BranchP
         existing = uow.tickets.by_request(req.source, req.request_id)
         if existing:
             t = uow.tickets.get(existing)
+            if t["branch"] != req.branch:
+                raise _refused_for_another_branch(uow, req)
             _publish_opened(uow, t, duplicate=True)
             uow.commit()
             log.info("request %s from %s is a repeat of %s", req.request_id, req.source, existing)
@@ -144,6 +159,20 @@ def receive_request(uow, body: dict, branches: dict, policies: dict[str, BranchP
         return Outcome("opened", ticket_no, req.branch, req.channel, cls.priority, linked_to)
 
 
+def _refused_for_another_branch(uow, req: RepairRequested) -> RequestIdTaken:
+    """Idempotency never crosses branches: the key stays ``(source, request_id)`` (PRODUCT.md),
+    and a repeat of it from another branch is refused, never answered with that ticket. Records
+    and publishes the rejection (committed), and returns the error to raise."""
+    exc = RequestIdTaken(req.source, req.request_id)
+    uow.tickets.add_rejection(req.source, req.request_id, exc.errors)
+    uow.publish("request_rejected", {"request_id": req.request_id, "source": req.source,
+                                     "errors": exc.errors}, branch=req.branch)
+    uow.commit()
+    log.info("request %s from %s (%s) refused: its request_id belongs to another branch",
+             req.request_id, req.source, req.branch)
+    return exc
+
+
 def _publish_opened(uow, t: dict, duplicate=False, split_from=None):
     request = t["request"]
     linked = t["intake_state"] == "linked"
@@ -154,16 +183,10 @@ def _publish_opened(uow, t: dict, duplicate=False, split_from=None):
         "needs_visit": model.needs_visit(t["category"]) and not linked,
         "customer": request["customer"], "site": request["site"], "asset": request["asset"],
         "fault": request["fault"],
-        "warranty": _warranty(t),
+        "warranty": warranty_of(t),
         "duplicate": duplicate, "linked_to": t["linked_to"], "split_from": split_from,
     }
     return uow.publish("ticket_opened", data, ticket_no=t["ticket_no"], branch=t["branch"])
-
-
-def _warranty(t: dict) -> dict:
-    return {"status": t["warranty_status"],
-            "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None,
-            "component_category": t["warranty_component"]}
 
 
 # -- agents' actions -----------------------------------------------------------------------------
@@ -182,8 +205,10 @@ def _guard(check, *args) -> None:
 
 
 def _refresh_status(uow, ticket_no: str, intake_state: str) -> str:
-    types = [e["type"] for e in uow.tickets.timeline(ticket_no)]
-    status = model.status_of(intake_state, types)
+    """Derive the status from the whole timeline (the job's latest state by ``occurred_at``).
+    The caller holds the ticket's row lock."""
+    events = [(e["occurred_at"], e["type"]) for e in uow.tickets.timeline(ticket_no)]
+    status = model.status_of(intake_state, events)
     uow.tickets.update(ticket_no, status=status, intake_state=intake_state)
     return status
 
@@ -278,12 +303,14 @@ TIMELINE_FIELDS = {
 
 def record_event(uow, env: Envelope) -> bool:
     """Add another service's event to its ticket's timeline (idempotent by ``event_id``,
-    out-of-order safe: the status is recomputed from the whole timeline)."""
+    out-of-order safe: the status is recomputed from the whole timeline, ordered by when the
+    events occurred). The ticket's row is locked first, so an agent's action committed
+    meanwhile is read, not overwritten."""
     with uow:
         if uow.seen(env.event_id):
             return False
         uow.record_processed(env.event_id, env.type)
-        ticket = uow.tickets.get(env.ticket_no) if env.ticket_no else None
+        ticket = uow.tickets.lock(env.ticket_no) if env.ticket_no else None
         if ticket is None:
             log.warning("event %s (%s) names unknown ticket %s; recorded as processed",
                         env.event_id, env.type, env.ticket_no)
@@ -310,82 +337,3 @@ def _register_replaced_parts(uow, env: Envelope, ticket: dict) -> None:
                 acceptance_date=fitted_on, branch=ticket["branch"],
                 customer=ticket["request"]["customer"]["name"],
                 site=ticket["request"]["site"]["address"], project=ticket["ticket_no"]))
-
-
-# -- queries ----------------------------------------------------------------------------------------
-def _summary(t: dict) -> dict:
-    req = t["request"]
-    return {
-        "ticket_no": t["ticket_no"], "branch": t["branch"], "status": t["status"],
-        "priority": t["priority"], "category": t["category"],
-        "classified_by": t["classification_rule"], "channel": t["channel"],
-        "source": t["source"], "request_id": t["request_id"], "received_at": req["received_at"],
-        "linked_to": t["linked_to"],
-        "first_contact_at": t["first_contact_at"].isoformat() if t["first_contact_at"] else None,
-        "customer": req["customer"], "site": req["site"], "asset": req["asset"],
-        "fault": req["fault"],
-        "warranty": _warranty(t),
-    }
-
-
-def ticket_view(uow, ticket_no: str) -> dict | None:
-    with uow:
-        t = uow.tickets.get(ticket_no)
-        if t is None:
-            return None
-        events = uow.tickets.timeline(ticket_no)
-    return {**_summary(t),
-            "timeline": [{"type": e["type"], "source": e["source"],
-                          "occurred_at": e["occurred_at"].isoformat(), "event_id": e["event_id"],
-                          **(e["data"] or {})} for e in events]}
-
-
-def search(uow, principal, query: dict, tz: str = "Asia/Shanghai") -> dict:
-    """List/search tickets: branch, status, priority, customer phone, received date range
-    (``from``/``to`` as dates in ``tz``, inclusive), paginated (``page``, ``per_page`` ≤ 200)."""
-    errors = []
-
-    def _int(name, default, lo, hi):
-        raw = query.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-            if not lo <= value <= hi:
-                raise ValueError
-            return value
-        except ValueError:
-            errors.append({"field": name, "message": f"must be a whole number from {lo} to {hi}"})
-            return default
-
-    def _day(name):
-        raw = query.get(name)
-        if raw in (None, ""):
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors.append({"field": name, "message": "must be a date (YYYY-MM-DD)"})
-            return None
-
-    page, per_page = _int("page", 1, 1, 100_000), _int("per_page", 50, 1, 200)
-    d_from, d_to = _day("from"), _day("to")
-    branch = query.get("branch") or None
-    if query.get("priority") and query["priority"] not in ("A", "B", "C"):
-        errors.append({"field": "priority", "message": "must be A, B or C"})
-    if errors:
-        raise InvalidInput(errors)
-    if not principal.is_hq:
-        if branch and branch != principal.branch:
-            raise NotFound(f"no tickets visible for branch {branch}")
-        branch = principal.branch
-    zone = ZoneInfo(tz)
-    start = datetime.combine(d_from, datetime.min.time(), zone) if d_from else None
-    end = datetime.combine(d_to + timedelta(days=1), datetime.min.time(), zone) if d_to else None
-    with uow:
-        rows, total = uow.tickets.search(branch=branch, status=query.get("status") or None,
-                                         priority=query.get("priority") or None,
-                                         phone=query.get("phone") or None, received_from=start,
-                                         received_to=end, page=page, per_page=per_page)
-    return {"tickets": [_summary(r) for r in rows], "total": total, "page": page,
-            "per_page": per_page}

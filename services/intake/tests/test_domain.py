@@ -69,29 +69,6 @@ def test_branch_terms_override_the_defaults():
     assert d.status == "in_warranty"
 
 
-def test_status_is_the_latest_step_whatever_the_arrival_order():
-    assert model.status_of("open", ["ticket_opened"]) == "open"
-    assert model.status_of("open", ["job_completed", "ticket_opened", "job_accepted"]) == "completed"
-    assert model.status_of("open", ["engineer_checked_in", "engineer_assigned"]) == "on_site"
-    assert model.status_of("open", ["parts_consumed"]) == "open"
-    # the whole job, with a rejected sign-off reopening it until it is signed off
-    job = ["ticket_opened", "engineer_assigned", "job_accepted", "appointment_set",
-           "engineer_en_route", "engineer_checked_in", "job_diagnosed", "quote_issued",
-           "job_completed"]
-    assert model.status_of("open", job) == "completed"
-    assert model.status_of("open", job + ["job_rework"]) == "rework"
-    assert model.status_of("open", job + ["job_rework", "engineer_checked_in"]) == "on_site"
-    assert model.status_of("open", job + ["job_rework", "job_completed", "job_closed"]) == "closed"
-    assert model.status_of("open", job + ["job_closed", "survey_issued"]) == "closed"
-
-
-def test_intake_states_win_over_the_work_status():
-    assert model.status_of("cancelled", ["engineer_assigned"]) == "cancelled"
-    assert model.status_of("resolved", ["ticket_opened"]) == "resolved"
-    assert model.status_of("linked", ["ticket_opened"]) == "linked"
-    assert model.status_of("linked", ["engineer_assigned"]) == "assigned"
-
-
 @pytest.mark.parametrize("check,status,allowed", [
     (model.check_cancel, "on_site", True), (model.check_cancel, "completed", False),
     (model.check_cancel, "cancelled", False), (model.check_resolve, "open", True),

@@ -67,7 +67,7 @@ class UserError(Exception):
 def _cmd_keys_issue(args) -> int:
     from .auth import HQ, issue_key
     from .reference import branches
-    known = branches()
+    known = branches(os.environ.get("AFTERSALES_REFERENCE_DIR"))   # as the services read them
     if args.branch != HQ and args.branch not in known:
         raise UserError(f"unknown branch {args.branch!r}; one of "
                         f"{', '.join([HQ, *sorted(known)])}")

@@ -15,6 +15,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from .errors import InvalidInput
+
 ROLES = ("admin", "manager", "agent", "dispatcher", "engineer", "integration", "warehouse", "qc")
 HQ = "HQ"
 
@@ -49,7 +51,13 @@ class Principal:
     def can_access(self, branch: str | None) -> bool:
         return self.is_hq or (branch is not None and branch == self.branch)
 
-    def require_branch(self, branch: str | None) -> None:
+    def require_branch(self, branch: str | None, field: str = "branch") -> None:
+        """Forbidden unless this key may act on ``branch``. A missing or non-text branch is
+        bad input (InvalidInput naming ``field``, a 422), not a question of permission."""
+        if not isinstance(branch, str) or not branch.strip():
+            raise InvalidInput([{"field": field, "message": "is required (a branch code)"
+                                 if branch is None or isinstance(branch, str)
+                                 else "must be a branch code (text)"}])
         if not self.can_access(branch):
             raise Forbidden(f"this key belongs to branch {self.branch} and may not use branch {branch}")
 

@@ -60,8 +60,22 @@ def _cmd_seed(args) -> int:
     return 0
 
 
-def _cmd_keys(args) -> int:
-    from .auth import issue_key
+class UserError(Exception):
+    """A mistake in the command line or its input: one line on stderr and exit status 2."""
+
+
+def _cmd_keys_issue(args) -> int:
+    from .auth import HQ, issue_key
+    from .reference import branches
+    known = branches(os.environ.get("AFTERSALES_REFERENCE_DIR"))   # as the services read them
+    if args.branch != HQ and args.branch not in known:
+        raise UserError(f"unknown branch {args.branch!r}; one of "
+                        f"{', '.join([HQ, *sorted(known)])}")
+    if args.role == "engineer" and not args.engineer_id:
+        raise UserError("--role engineer needs --engineer-id (the engineer's id, "
+                        "e.g. SH-E001)")
+    if args.engineer_id and args.role != "engineer":
+        raise UserError("--engineer-id is only for --role engineer")
     secret = os.environ.get("AFTERSALES_SECRET", cfg.DEV_SECRET)
     print(issue_key(secret, args.branch, args.role, args.engineer_id))
     return 0
@@ -69,6 +83,8 @@ def _cmd_keys(args) -> int:
 
 def _cmd_parked(args) -> int:
     from .messaging.parking import ParkingLot
+    if not getattr(args, "service", None):
+        raise UserError(f"{args.action}: --service is required (one of {', '.join(SERVICES)})")
     lot = ParkingLot(os.environ.get("AMQP_URI", cfg.DEFAULT_AMQP_URI), args.service,
                      cfg.retry_delays_ms())
     if args.action == "list":
@@ -85,10 +101,8 @@ def _cmd_parked(args) -> int:
             print(f"{len(items)} parked message(s); `aftersales parked show --service "
                   f"{args.service} ID` shows one, `replay` sends it back")
         return 0
-    if not args.id and not (args.action == "replay" and args.all):
-        print(f"parked {args.action}: give the parked message's ID"
-              + (" (or --all)" if args.action == "replay" else ""), file=sys.stderr)
-        return 2
+    if args.action == "replay" and bool(args.id) == bool(args.all):
+        raise UserError("replay: give the parked message's ID or --all (not both)")
     try:
         if args.action == "show":
             p = lot.show(args.id)
@@ -199,6 +213,39 @@ def _cmd_simulate(args) -> int:
     return simulate(args)
 
 
+def _keys_parser(sub) -> None:
+    from .auth import ROLES
+    k = sub.add_parser("keys", help="API keys")
+    ksub = k.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
+    ki = ksub.add_parser("issue", help="print a new signed API key")
+    ki.add_argument("--branch", required=True, help="branch code (e.g. SH) or HQ for all branches")
+    ki.add_argument("--role", required=True, choices=ROLES, metavar="ROLE",
+                    help=f"one of {', '.join(ROLES)}")
+    ki.add_argument("--engineer-id", help="required for --role engineer")
+    ki.set_defaults(func=_cmd_keys_issue)
+
+
+def _parked_parser(sub) -> None:
+    """``parked ACTION [ID] --service S``, options before or after the ID (and ``--service``
+    also before the action)."""
+    service = argparse.ArgumentParser(add_help=False)
+    service.add_argument("--service", choices=SERVICES, default=argparse.SUPPRESS,
+                         help="the service whose parking queue (required)")
+    pk = sub.add_parser("parked", parents=[service],
+                        help="list, show, replay or purge a service's parked messages")
+    psub = pk.add_subparsers(dest="action", required=True, metavar="ACTION")
+    pl = psub.add_parser("list", parents=[service], help="id, time, queue, attempts and reason of each")
+    pl.add_argument("--json", action="store_true", help="JSON output")
+    ps = psub.add_parser("show", parents=[service], help="one parked message: reason and body")
+    ps.add_argument("id", metavar="ID", help="the parked message's ID (from `list`)")
+    pr = psub.add_parser("replay", parents=[service], help="send it back to its original queue")
+    pr.add_argument("id", metavar="ID", nargs="?", help="the parked message's ID (from `list`)")
+    pr.add_argument("--all", action="store_true", help="every parked message of the service")
+    pp = psub.add_parser("purge", parents=[service], help="delete one parked message")
+    pp.add_argument("id", metavar="ID", help="the parked message's ID (from `list`)")
+    pk.set_defaults(func=_cmd_parked)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="aftersales",
@@ -221,22 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--if-empty", action="store_true", help="only where the service has no data yet")
     s.set_defaults(func=_cmd_seed)
 
-    k = sub.add_parser("keys", help="API keys")
-    ksub = k.add_subparsers(dest="keys_action", required=True)
-    ki = ksub.add_parser("issue", help="print a new signed API key")
-    ki.add_argument("--branch", required=True, help="branch code (e.g. SH) or HQ for all branches")
-    ki.add_argument("--role", required=True,
-                    help="admin, manager, agent, dispatcher, engineer, integration, warehouse or qc")
-    ki.add_argument("--engineer-id", help="required for --role engineer")
-    ki.set_defaults(func=_cmd_keys)
-
-    pk = sub.add_parser("parked", help="list, show, replay or purge a service's parked messages")
-    pk.add_argument("action", choices=["list", "show", "replay", "purge"])
-    pk.add_argument("id", nargs="?", help="the parked message's ID (from `list`)")
-    pk.add_argument("--service", required=True, choices=SERVICES)
-    pk.add_argument("--all", action="store_true", help="with replay: every parked message")
-    pk.add_argument("--json", action="store_true", help="with list: JSON output")
-    pk.set_defaults(func=_cmd_parked)
+    _keys_parser(sub)
+    _parked_parser(sub)
 
     a = sub.add_parser("assets", help="the asset registry that warranty decisions use (intake)")
     asub = a.add_subparsers(dest="assets_action", required=True)
@@ -284,10 +317,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> None:
-    args = build_parser().parse_args(argv)
+    """Parse and run a command; a user's mistake (bad option, unknown branch, unreachable
+    broker or database, ...) is one line on stderr and a non-zero exit, never a traceback."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command in ("seed", "migrate"):
         bad = [s for s in args.services if s not in SERVICES]
         if bad:
-            print(f"unknown service(s): {', '.join(bad)}; one of {', '.join(SERVICES)}", file=sys.stderr)
-            sys.exit(2)
-    sys.exit(args.func(args))
+            parser.exit(2, f"aftersales: error: unknown service(s): {', '.join(bad)}; "
+                           f"one of {', '.join(SERVICES)}\n")
+    sys.exit(_run(args))
+
+
+def _run(args) -> int:
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"aftersales {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:              # bad configuration or input the library refused
+        print(f"aftersales {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        kind = _unreachable(exc)
+        if kind is None:
+            raise                          # a bug: its traceback is what a developer needs
+        print(f"aftersales {args.command}: {kind}", file=sys.stderr)
+        return 1
+
+
+def _unreachable(exc: Exception) -> str | None:
+    """One line for a broker or database that does not answer (None for anything else).
+    Checked by class name so that commands not using kombu or SQLAlchemy never import them."""
+    names = {f"{c.__module__}.{c.__name__}" for c in type(exc).__mro__}
+    if "sqlalchemy.exc.OperationalError" in names:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"database error: {detail}"
+    if isinstance(exc, ConnectionError) or "kombu.exceptions.OperationalError" in names:
+        from .messaging.broker import safe_uri
+        uri = safe_uri(os.environ.get("AMQP_URI", cfg.DEFAULT_AMQP_URI))
+        return f"cannot reach the broker at {uri}: {exc}"
+    return None

@@ -1,5 +1,6 @@
 """What every nameko service class is built from: the ``Store`` dependency, JSON HTTP
-helpers, and a ``BaseService`` with ``/health`` and ``/metrics``.
+helpers, and a ``BaseService`` with ``/health`` and ``/metrics``. The ``@http`` entrypoint
+itself (JSON errors for unknown routes, wrong methods and failures) is in :mod:`aftersales.web`.
 
 ``Store`` connects in ``setup()`` (never at import): engine, migrations (``upgrade head``),
 session factory and the outbox relay, which runs in a managed green thread from ``start()``.
@@ -16,7 +17,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from . import logs, metrics
@@ -27,6 +27,7 @@ from .errors import Conflict, Gone, InvalidInput, NotFound
 from .messaging import broker
 from .messaging.relay import OutboxRelay
 from .outbox import UnitOfWork, outbox_backlog
+from .web import error_response, http, json_response  # noqa: F401 (services import them here)
 
 log = logging.getLogger(__name__)
 
@@ -183,15 +184,6 @@ class _RelayMetrics:
 
 
 # -- HTTP -----------------------------------------------------------------------------------
-def json_response(status: int, doc) -> Response:
-    return Response(json.dumps(doc, ensure_ascii=False, default=str), status=status,
-                    content_type="application/json; charset=utf-8")
-
-
-def error_response(status: int, message: str, **extra) -> Response:
-    return json_response(status, {"error": message, **extra})
-
-
 def read_json(request) -> dict:
     """The request body as a JSON object, or InvalidInput naming the problem."""
     raw = request.get_data()

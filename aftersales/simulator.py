@@ -5,6 +5,11 @@ Each simulated call is published as a phone center does (exchange ``phone_center
 the engineer the platform assigns accepts, checks in and completes over dispatch's HTTP API,
 fitting a part; the customer answers the survey over feedback's HTTP API; finally the ticket's
 timeline is read back from intake.
+
+It can be run again and again against the same system: every run is its own phone center
+(``source``, so request ids never repeat), and a call about an asset that still has an open
+ticket (from an earlier run, a demo by hand, an escalated call) is filed without the asset's
+serial, since the platform would rightly link it to that ticket instead of dispatching it.
 """
 from __future__ import annotations
 
@@ -36,6 +41,10 @@ CALLS = [
     ("GZ", "广州天河城物业管理有限公司", "黄敏", "广州市天河区天河路208号北塔", "GZ-ZS-2024-0321",
      "吊顶装饰板松动，有掉落风险"),
 ]
+
+
+# intake's statuses of a ticket that is no longer open (services.intake.domain.model)
+FINAL_STATUSES = ("completed", "closed", "resolved", "cancelled")
 
 
 class Step(Exception):
@@ -78,6 +87,7 @@ class Simulator:
         self.hq = {"Authorization": f"Bearer {issue_key(self.secret, 'HQ', 'admin')}"}
         self.source = f"sim-{uuid.uuid4().hex[:6]}"
         self.outcomes: dict[str, dict] = {}
+        self.busy: dict[tuple[str, str], str] = {}   # (branch, serial) -> its open ticket
         self._listen()
 
     def _listen(self):
@@ -109,16 +119,37 @@ class Simulator:
         r = self.http.get(f"{self.intake}/api/v1/tickets/{ticket_no}", headers=self.hq, timeout=10)
         return r.json() if r.status_code == 200 else None
 
+    def find_open_assets(self) -> None:
+        """The assets that have an open ticket now: a new call about one would be linked."""
+        page = 1
+        while True:
+            r = self.http.get(f"{self.intake}/api/v1/tickets", headers=self.hq, timeout=10,
+                              params={"page": page, "per_page": 200})
+            if r.status_code != 200:
+                raise Step(f"listing the open tickets answered {r.status_code}: {r.text[:200]}")
+            doc = r.json()
+            for t in doc["tickets"]:
+                serial = (t.get("asset") or {}).get("serial_no")
+                if serial and t["status"] not in FINAL_STATUSES and not t.get("linked_to"):
+                    self.busy.setdefault((t["branch"], serial), t["ticket_no"])
+            if page * doc["per_page"] >= doc["total"] or not doc["tickets"]:
+                return
+            page += 1
+
     def one_call(self, n: int) -> dict:
         branch, customer, contact, address, serial, fault = CALLS[n % len(CALLS)]
         request_id = f"{self.source}-{n:04d}"
+        note = None
+        if (branch, serial) in self.busy:
+            note = f"asset {serial} has open ticket {self.busy[(branch, serial)]}: filed without its serial"
+            serial = None
         body = {
             "request_id": request_id, "source": self.source, "branch": branch,
             "channel": random.choice(["phone", "phone", "wechat", "web"]),
             "received_at": datetime.now(timezone(timedelta(hours=8))).isoformat(timespec="seconds"),
             "customer": {"name": customer, "contact_name": contact,
                          "phone": f"139{random.randint(10000000, 99999999)}"},
-            "site": {"address": address}, "asset": {"serial_no": serial},
+            "site": {"address": address}, "asset": {"serial_no": serial} if serial else {},
             "fault": {"description": fault},
         }
         _publish(self.amqp_uri, body)
@@ -126,11 +157,17 @@ class Simulator:
         if answer["type"] == "request_rejected":
             raise Step(f"rejected: {answer['data']['errors']}")
         ticket_no = answer["ticket_no"]
+        if answer["data"].get("linked_to"):
+            return {"ticket_no": ticket_no, "outcome": "linked", "priority": answer["data"]["priority"],
+                    "note": f"linked to open ticket {answer['data']['linked_to']}"}
         view = _wait(lambda: self._step_seen(ticket_no, ("engineer_assigned", "assignment_failed")),
                      self.timeout, "dispatch to assign an engineer")
         assigned = next((e for e in view["timeline"] if e["type"] == "engineer_assigned"), None)
         if assigned is None:
-            return {"ticket_no": ticket_no, "outcome": "escalated", "priority": view["priority"]}
+            if serial:
+                self.busy[(branch, serial)] = ticket_no     # stays open: later calls avoid it
+            return {"ticket_no": ticket_no, "outcome": "escalated", "priority": view["priority"],
+                    "note": note}
         eng = assigned["engineer_id"]
         headers = {"Authorization": f"Bearer {issue_key(self.secret, branch, 'engineer', eng)}"}
         paid = (("diagnosis", {"cause": "environment", "responsibility": "customer",
@@ -159,7 +196,7 @@ class Simulator:
               "feedback to issue the survey")
         score = self._answer_survey(ticket_no, branch)
         return {"ticket_no": ticket_no, "outcome": "completed", "priority": view["priority"],
-                "engineer": eng, "score": score}
+                "engineer": eng, "score": score, "note": note}
 
     def _step_seen(self, ticket_no, types):
         view = self._ticket(ticket_no)
@@ -206,6 +243,11 @@ def main(args) -> int:
         print(f"intake is not answering at {sim.intake} ({exc}); start the system with `make run`",
               file=sys.stderr)
         return 1
+    try:
+        sim.find_open_assets()
+    except (Step, requests.RequestException) as exc:
+        print(f"could not list intake's open tickets: {exc}", file=sys.stderr)
+        return 1
     print(f"simulating {args.tickets} call(s) against {sim.intake} (source {sim.source})")
     results, failures = [], []
     started = time.monotonic()
@@ -217,6 +259,7 @@ def main(args) -> int:
             print(f"[{n + 1}/{args.tickets}] {res['ticket_no']} priority {res['priority']}: "
                   f"{res['outcome']}"
                   + (f", engineer {res['engineer']}, survey score {res['score']}" if res.get("engineer") else "")
+                  + (f" [{res['note']}]" if res.get("note") else "")
                   + f" ({time.monotonic() - t0:.1f}s)")
         except (Step, requests.RequestException) as exc:
             failures.append(str(exc))
@@ -226,7 +269,8 @@ def main(args) -> int:
     scores = [r["score"] for r in results if r.get("score")]
     print("\nsummary")
     print(f"  calls: {args.tickets}, completed: {outcomes.get('completed', 0)}, "
-          f"escalated: {outcomes.get('escalated', 0)}, failed: {len(failures)}")
+          f"escalated: {outcomes.get('escalated', 0)}, linked: {outcomes.get('linked', 0)}, "
+          f"failed: {len(failures)}")
     print(f"  by priority: {dict(Counter(r['priority'] for r in results))}")
     if scores:
         print(f"  average survey score: {sum(scores) / len(scores):.2f} ({len(scores)} answered)")

@@ -78,13 +78,15 @@ class ParkingLot:
         self.retry_delays_ms = retry_delays_ms or []
 
     def _browse(self, act=None, limit: int = 10_000) -> list[Parked]:
+        """Every message parked when the browse starts (at most ``limit``); one parked again
+        meanwhile (a replay its consumer parks at once) is left for the next browse."""
         with broker.connection(self.amqp_uri) as conn:
             conn.ensure_connection(max_retries=3)
             channel = conn.channel()
             broker.declare_topology(channel, self.retry_delays_ms)
             seen: list[Parked] = []
             try:
-                for _ in range(limit):
+                for _ in range(min(limit, broker.queue_depth(channel, self.queue))):
                     m = channel.basic_get(self.queue, no_ack=False)
                     if m is None:
                         break

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
-from nameko.web.handlers import http
 
 from aftersales import metrics
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
 from aftersales.service import BaseService, Store, json_api, read_json
+from aftersales.web import http
 
 from .adapters.policies import PolicyBook
 from .adapters.repository import DispatchUnitOfWork

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
-from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, Field
 
 from aftersales import metrics
@@ -20,6 +19,7 @@ from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
 from aftersales.service import (BaseService, Store, json_api, parse, query_time, read_json,
                                 report_response)
+from aftersales.web import http
 
 from .adapters.repository import FeedbackUnitOfWork
 from .domain import model

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, Field
 
 from aftersales import metrics
@@ -13,6 +12,7 @@ from aftersales.errors import InvalidInput, NotFound
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
 from aftersales.service import BaseService, Store, json_api, parse, read_json
+from aftersales.web import http
 
 from .adapters.repository import IntakeUnitOfWork, TicketRepository
 from .service_layer import handlers, views

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 from nameko.dependency_providers import Config
-from nameko.web.handlers import http
 from pydantic import BaseModel, ConfigDict, Field
 
 from aftersales import metrics
@@ -15,6 +14,7 @@ from aftersales.errors import InvalidInput
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.reference import branches
 from aftersales.service import BaseService, Store, json_api, parse, query_time, report_response
+from aftersales.web import http
 
 from .adapters.repository import PartsUnitOfWork
 from .domain import requests as rq

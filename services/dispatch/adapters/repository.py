@@ -16,6 +16,7 @@ from ..domain.policy import shift_calendar
 from ..domain.roster import calendar_doc
 from ..domain.model import (ASSIGNED, BUSY_STATES, ON_SITE_STATES, OPEN_STATES, Assignment,
                             Engineer, Job)
+from .kept_tickets import KeptTicketRepository
 from .orm import (assignments, early_events, engineers, job_reports, jobs, sla_clocks, sla_history,
                   sla_pauses)
 
@@ -208,13 +209,14 @@ class JobRepository:
         self.session.execute(early_events.insert().values(
             ticket_no=ticket_no, event_type=event_type, occurred_at=_utc(occurred_at), data=data))
 
-    def take_early(self, ticket_no: str) -> list[tuple[str, datetime, dict]]:
-        """The ticket's early events, oldest first; removed (they are applied now)."""
+    def take_early(self, ticket_no: str, keep: bool = False) -> list[tuple[str, datetime, dict]]:
+        """The ticket's early events, oldest first; removed (they are applied now) unless
+        ``keep``."""
         rows = self.session.execute(
             select(early_events.c.event_type, early_events.c.occurred_at, early_events.c.data)
             .where(early_events.c.ticket_no == ticket_no)
             .order_by(early_events.c.occurred_at, early_events.c.id)).all()
-        if rows:
+        if rows and not keep:
             self.session.execute(early_events.delete().where(early_events.c.ticket_no == ticket_no))
         return [(t, _utc(at), dict(d)) for t, at, d in rows]
 
@@ -263,6 +265,7 @@ class DispatchUnitOfWork(UnitOfWork):
         self.engineers = EngineerRepository(session)
         self.jobs = JobRepository(session)
         self.sla = SlaRepository(session)
+        self.kept = KeptTicketRepository(session)
 
 
 # -- SLA clocks -------------------------------------------------------------------------------

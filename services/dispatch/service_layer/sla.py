@@ -19,6 +19,7 @@ from aftersales.errors import Conflict, InvalidInput, NotFound
 
 from ..domain import clocks as ck
 from ..domain import model
+from .assigning import lock_roster
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +129,6 @@ def stop_in(uow, ticket_no: str, at: datetime) -> int:
 
 
 # -- consumed events -----------------------------------------------------------------------
-def _serialise_with_opening(uow, env: Envelope) -> None:
-    """Take the branch's roster lock as ``assign_ticket`` does, so an event racing the ticket's
-    opening either sees the job or is kept as an early event that the opening applies."""
-    if env.branch:
-        uow.engineers.of_branch(env.branch, lock=True)
-
-
 def on_customer_contacted(uow, policies, env: Envelope) -> None:
     """The first human contact completes the response stage (kept as an early event when the
     ticket's job is not open yet)."""
@@ -150,7 +144,7 @@ def _apply_or_keep_early(uow, env: Envelope, ticket_no: str, at, apply) -> None:
         if uow.seen(env.event_id):
             return
         uow.record_processed(env.event_id, env.type)
-        _serialise_with_opening(uow, env)
+        lock_roster(uow, env.branch)   # as the opening does: sees the job, or is kept early
         if uow.jobs.get(ticket_no) is None:
             uow.jobs.add_early(ticket_no, env.type, at, env.data)
         else:
@@ -159,23 +153,17 @@ def _apply_or_keep_early(uow, env: Envelope, ticket_no: str, at, apply) -> None:
 
 
 def reclassify_in(uow, policies, data: TicketReclassifiedV1) -> None:
+    """A reclassification of a ticket with a job (``opening.on_reclassified``): the job takes
+    the new priority and category; a priority change recomputes every open deadline."""
     job = uow.jobs.get(data.ticket_no, lock=True)
-    if job is not None and job.priority != data.priority:
-        job.priority = data.priority
+    if job is not None and (job.priority, job.category) != (data.priority, data.category):
+        job.priority, job.category = data.priority, data.category
         uow.jobs.save(job)
     if data.priority != data.previous_priority:
         n = recompute_in(uow, policies, data.ticket_no, data.priority,
                          f"priority {data.previous_priority} → {data.priority}: {data.reason}")
         log.info("%s: priority %s → %s, %d deadline(s) recomputed", data.ticket_no,
                  data.previous_priority, data.priority, n)
-
-
-def on_reclassified(uow, policies, env: Envelope) -> None:
-    """A priority change recomputes every open deadline from ``received_at``; the history
-    keeps the earlier ones."""
-    data = TicketReclassifiedV1.model_validate(env.data)
-    _apply_or_keep_early(uow, env, data.ticket_no, env.occurred_at,
-                         lambda: reclassify_in(uow, policies, data))
 
 
 def apply_early_in(uow, policies, ticket_no: str, early) -> None:

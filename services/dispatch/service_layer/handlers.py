@@ -310,7 +310,7 @@ def _step(uow, policies, principal, job: model.Job, action: str, data, now: date
     elif action == "quote_decision":
         job.decide_quote(data.approved, now, principal.key_id)
         _pub(uow, job, "quote_decided", {"approved": data.approved,
-                                         "total": Decimal(str(job.quote.get("total", 0))),
+                                         "total": model.money(job.quote["total"]),
                                          "decided_at": now, "recorded_by": principal.key_id})
     elif action == "complete":
         parts = [p.model_dump(mode="json") for p in data.parts_used]

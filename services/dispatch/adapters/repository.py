@@ -176,10 +176,10 @@ class JobRepository:
             query.order_by(jobs.c.received_at, jobs.c.ticket_no)).mappings()]
 
     def awaiting_acceptance(self, assigned_before: datetime, limit: int = 50) -> list[Job]:
+        """Assigned jobs not accepted since ``assigned_before``; not locked: the timer locks
+        each one after its branch's roster (the lock order)."""
         query = (select(jobs).where(jobs.c.status == ASSIGNED, jobs.c.assigned_at <= assigned_before)
                  .order_by(jobs.c.assigned_at).limit(limit))
-        if self.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
         return [_job(r) for r in self.session.execute(query).mappings()]
 
     def reports_due(self, cutoff: datetime, limit: int = 200) -> list[Job]:

@@ -205,6 +205,17 @@ BODIES = {"complete": CompleteBody, "decline": DeclineBody, "schedule": Schedule
 ROLES_FOR = {"sign_off": SIGN_OFF_ROLES, "quote_decision": SIGN_OFF_ROLES}
 
 
+REASSIGNING = ("decline",)      # steps that may reassign: they lock the roster first
+
+
+def _lock_branch_of(uow, ticket_no: str) -> None:
+    """Before locking a job that may be reassigned: its branch's roster lock (the lock order
+    of ``assigning.py``: roster, then job, then clocks)."""
+    job = uow.jobs.get(ticket_no)
+    if job is not None:
+        lock_roster(uow, job.branch)
+
+
 def _visible_job(uow, principal: Principal, ticket_no: str, lock: bool = False) -> model.Job:
     """The job if the key may see it: its branch (HQ: all), or the engineer it is assigned
     to, also one lent from a neighbouring branch."""
@@ -234,6 +245,8 @@ def act(uow, principal: Principal, ticket_no: str, action: str, body: dict,
     now = utcnow()
     reassigned = None
     with uow:
+        if action in REASSIGNING:
+            _lock_branch_of(uow, ticket_no)
         job = _visible_job(uow, principal, ticket_no, lock=True)
         if principal.role == "engineer" and (not principal.engineer_id
                                              or principal.engineer_id != job.engineer_id):
@@ -385,6 +398,7 @@ def assign(uow, principal: Principal, ticket_no: str, body: dict, policies=None)
     data = _validate(AssignBody, body)
     now = utcnow()
     with uow:
+        _lock_branch_of(uow, ticket_no)
         job = _visible_job(uow, principal, ticket_no, lock=True)
         engineer = None
         if data.engineer_id:
@@ -421,9 +435,15 @@ def tick_jobs(uow, policies, settings: dict, now: datetime | None = None) -> int
     interval = float(settings.get("report_interval_hours", 24)) * 3600
     n = 0
     with uow:
-        for job in uow.jobs.awaiting_acceptance(now - timeout):
-            eng = job.engineer_id
+        late = sorted(uow.jobs.awaiting_acceptance(now - timeout), key=lambda j: j.branch)
+        for job in late:      # branch by branch: roster, then job (the lock order)
             savepoint = uow.session.begin_nested()
+            lock_roster(uow, job.branch)
+            job = uow.jobs.get(job.ticket_no, lock=True)
+            if job.status != model.ASSIGNED or job.assigned_at > now - timeout:
+                savepoint.rollback()      # accepted or reassigned meanwhile
+                continue
+            eng = job.engineer_id
             job.decline(eng)
             _pub(uow, job, "job_declined", {"engineer_id": eng, "declined_at": now,
                                              "reason": f"{int(timeout.total_seconds() // 60)} 分钟内未接单",

@@ -351,15 +351,16 @@ class SlaRepository:
 
     def open_counts(self, now: datetime) -> tuple[list, list]:
         """(at risk, overdue) open clocks counted by (stage, priority, branch): at risk = past
-        the at-risk mark, deadline not yet passed; overdue = deadline passed, not completed."""
+        the at-risk mark, deadline not yet passed; overdue = deadline passed, not completed.
+        A paused clock (its ticket waits on the customer) is neither."""
         c = sla_clocks.c
         key = (c.stage, c.priority, c.branch)
+        running = and_(c.status == OPEN, ~self._paused(c.ticket_no))
         risk = self.session.execute(
-            select(*key, func.count()).where(c.status == OPEN, c.at_risk_at <= now,
-                                             or_(c.due_at.is_(None), c.due_at > now))
+            select(*key, func.count()).where(running, c.at_risk_at <= now, c.due_at > now)
             .group_by(*key)).all()
         over = self.session.execute(
-            select(*key, func.count()).where(c.status == OPEN, c.due_at <= now)
+            select(*key, func.count()).where(running, c.due_at <= now)
             .group_by(*key)).all()
         return [tuple(r) for r in risk], [tuple(r) for r in over]
 
@@ -370,6 +371,16 @@ class SlaRepository:
         return [_clock(r) for r in self.session.execute(query.order_by(sla_clocks.c.due_at)).mappings()]
 
     # pauses
+    @staticmethod
+    def _paused(ticket_no_column):
+        return select(sla_pauses.c.id).where(sla_pauses.c.ticket_no == ticket_no_column,
+                                             sla_pauses.c.ended_at.is_(None)).exists()
+
+    def paused_tickets(self) -> set[str]:
+        """Tickets waiting on the customer now (an open pause)."""
+        return set(self.session.execute(select(sla_pauses.c.ticket_no).where(
+            sla_pauses.c.ended_at.is_(None))).scalars())
+
     def pauses(self, ticket_no: str) -> list[tuple[datetime, datetime | None]]:
         rows = self.session.execute(
             select(sla_pauses.c.started_at, sla_pauses.c.ended_at)

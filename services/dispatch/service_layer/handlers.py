@@ -552,15 +552,16 @@ def list_jobs(uow, principal: Principal, args) -> dict:
     return {"jobs": [job_view(j) for j in found], "count": len(found)}
 
 
-def board(uow, principal: Principal, args) -> dict:
+def board(uow, principal: Principal, args, now: datetime | None = None) -> dict:
     """The dispatchers' board: open jobs with their most urgent SLA clock, who is where
     (each engineer's open jobs and the site of the one on site), and what is at risk or
     overdue, most urgent first."""
     principal.require_role("dispatcher", "manager", "agent")
     branch = _scope(principal, args)
-    now = utcnow()
+    now = now or utcnow()
     with uow:
         open_jobs = uow.jobs.find_open(branch)
+        paused = uow.sla.paused_tickets()
         clocks = {}
         for c in uow.sla.open_clocks(branch):
             clocks.setdefault(c.ticket_no, []).append(c)
@@ -574,10 +575,11 @@ def board(uow, principal: Principal, args) -> dict:
                "priority": job.priority, "category": job.category,
                "engineer_id": job.engineer_id, "escalated_to": job.escalated_to,
                "parts_expected_at": _iso(job.parts_expected_at),
-               "next_deadline": sla.clock_view(nxt, now) if nxt else None}
+               "next_deadline": (sla.clock_view(nxt, now, job.ticket_no in paused)
+                                 if nxt else None)}
         rows.append(row)
         for c in mine:
-            state = sla.ck.board_state(c, now)
+            state = sla.ck.board_state(c, now, job.ticket_no in paused)
             if state in ("at_risk", "overdue"):
                 attention.append({"ticket_no": job.ticket_no, "stage": c.stage,
                                   "priority": c.priority, "state": state,

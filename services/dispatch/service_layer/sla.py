@@ -176,7 +176,8 @@ def apply_early_in(uow, policies, ticket_no: str, early) -> None:
 
 
 # -- waiting on the customer ------------------------------------------------------------------
-def pause(uow, policies, principal: Principal, ticket_no: str, body: dict) -> dict:
+def pause(uow, policies, principal: Principal, ticket_no: str, body: dict,
+          now: datetime | None = None) -> dict:
     """The ticket waits on the customer (unreachable, site not accessible): the clocks stop
     until ``resume``. Waiting for parts is not a reason (it does not pause)."""
     principal.require_role(*PAUSE_ROLES)
@@ -186,7 +187,7 @@ def pause(uow, policies, principal: Principal, ticket_no: str, body: dict) -> di
     if "备件" in reason or "parts" in reason.lower():
         raise InvalidInput([{"field": "reason",
                              "message": "waiting for parts does not pause the SLA clock"}])
-    now = utcnow()
+    now = now or utcnow()
     with uow:
         job = uow.jobs.get(ticket_no, lock=True)
         if job is None or not principal.can_access(job.branch):
@@ -200,9 +201,10 @@ def pause(uow, policies, principal: Principal, ticket_no: str, body: dict) -> di
     return view
 
 
-def resume(uow, policies, principal: Principal, ticket_no: str) -> dict:
+def resume(uow, policies, principal: Principal, ticket_no: str,
+           now: datetime | None = None) -> dict:
     principal.require_role(*PAUSE_ROLES)
-    now = utcnow()
+    now = now or utcnow()
     with uow:
         job = uow.jobs.get(ticket_no, lock=True)
         if job is None or not principal.can_access(job.branch):
@@ -254,9 +256,9 @@ def _iso(dt):
     return dt.isoformat() if dt is not None else None
 
 
-def clock_view(c: ck.StageClock, now: datetime) -> dict:
+def clock_view(c: ck.StageClock, now: datetime, paused: bool = False) -> dict:
     return {"stage": c.stage, "priority": c.priority, "status": c.status,
-            "state": ck.board_state(c, now), "target_seconds": c.target_seconds,
+            "state": ck.board_state(c, now, paused), "target_seconds": c.target_seconds,
             "working_hours": c.working, "due_at": _iso(c.due_at), "at_risk_at": _iso(c.at_risk_at),
             "at_risk_raised_at": _iso(c.at_risk_raised_at), "breached_at": _iso(c.breached_at),
             "escalation_level": c.escalation_level, "escalated_to": c.escalated_to,
@@ -270,7 +272,7 @@ def clocks_view(uow, ticket_no: str, now: datetime | None = None) -> dict:
     pause = uow.sla.open_pause(ticket_no)
     return {
         "ticket_no": ticket_no,
-        "clocks": [clock_view(c, now) for c in sorted(clocks.values(), key=lambda c: order[c.stage])],
+        "clocks": [clock_view(c, now, pause is not None) for c in sorted(clocks.values(), key=lambda c: order[c.stage])],
         "paused": pause is not None,
         "pauses": [{"started_at": _iso(a), "ended_at": _iso(b)} for a, b in uow.sla.pauses(ticket_no)],
         "history": [{**h, "due_at": _iso(h["due_at"]), "at_risk_at": _iso(h["at_risk_at"]),
@@ -278,7 +280,7 @@ def clocks_view(uow, ticket_no: str, now: datetime | None = None) -> dict:
     }
 
 
-def gauges(session, settings, branches) -> list[tuple]:
+def gauges(session, settings, branches, now: datetime | None = None) -> list[tuple]:
     """Scrape-time gauges from the clocks table: ``aftersales_sla_at_risk`` (open stages past
     the at-risk mark whose deadline has not passed) and ``aftersales_sla_overdue`` (open stages
     past their deadline), every (stage, priority, branch) with zeros."""
@@ -286,7 +288,7 @@ def gauges(session, settings, branches) -> list[tuple]:
     keys = [(s, p, b) for b in branches for s in ck.STAGES for p in ("A", "B", "C")]
     risk = dict.fromkeys(keys, 0)
     over = dict.fromkeys(keys, 0)
-    at_risk, overdue = SlaRepository(session).open_counts(utcnow())
+    at_risk, overdue = SlaRepository(session).open_counts(now or utcnow())
     for s, p, b, n in at_risk:
         risk[(s, p, b)] = n
     for s, p, b, n in overdue:

@@ -1,11 +1,16 @@
 """Money: CNY amounts as exact ``Decimal`` with two places (分), serialised as strings.
 
 One helper for every service (PRODUCT.md: "Money is decimal, two places, serialised as a
-string"). Pure: ``decimal`` only, so a service's domain may use it.
+string"), and ``Money``, the pydantic type of every amount in the event contracts (parsed,
+then quantised: ``"1200.5"`` arrives as ``Decimal("1200.50")`` and is published as
+``"1200.50"``). No framework imports, so a service's domain may use it.
 """
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 CENT = Decimal("0.01")
 
@@ -28,3 +33,6 @@ def money(value) -> Decimal:
 def money_text(value) -> str:
     """The amount as the string every event, view and table carries: ``"1200.50"``."""
     return str(money(value))
+
+
+Money = Annotated[Decimal, AfterValidator(money)]

@@ -31,3 +31,18 @@ def test_a_quote_serialises_its_amounts_as_strings_with_two_places():
 
 def test_dispatch_and_parts_share_the_one_money_helper():
     assert model.money is money and parts_model.money is money
+
+
+def test_every_amount_in_an_event_is_published_as_a_string_with_two_places():
+    from aftersales.outbox import make_envelope
+    env = make_envelope("dispatch", "quote_decided", {
+        "ticket_no": "SH-20261122-0001", "approved": True, "total": 2150.5,
+        "decided_at": "2026-11-22T10:00:00+08:00", "recorded_by": "agent-1"},
+        ticket_no="SH-20261122-0001", branch="SH")
+    assert env.to_json_dict()["data"]["total"] == "2150.50"
+    issued = make_envelope("dispatch", "quote_issued", {
+        "ticket_no": "SH-20261122-0001", "materials": "1200.5", "labour": 800, "travel": "150",
+        "total": "2150.5", "issued_at": "2026-11-22T10:00:00+08:00"},
+        ticket_no="SH-20261122-0001", branch="SH").to_json_dict()["data"]
+    assert [issued[k] for k in ("materials", "labour", "travel", "total")] == [
+        "1200.50", "800.00", "150.00", "2150.50"]

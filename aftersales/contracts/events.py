@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..money import Money
 
 CHANNELS = ("phone", "email", "web", "wechat", "onsite")
 CATEGORIES = (
@@ -363,8 +364,8 @@ class PartsPricedLine(_Schema):
     name: str
     unit: str
     quantity: int = Field(ge=1)
-    unit_price: Decimal = Field(ge=0, description="CNY, the price on a paid job")
-    line_total: Decimal = Field(ge=0, description="unit_price × quantity")
+    unit_price: Money = Field(ge=0, description="CNY, the price on a paid job")
+    line_total: Money = Field(ge=0, description="unit_price × quantity")
 
 
 class PartsRequestApprovedV1(_Schema):
@@ -376,8 +377,8 @@ class PartsRequestApprovedV1(_Schema):
     approved_at: datetime
     currency: Literal["CNY"] = "CNY"
     lines: list[PartsPricedLine]
-    total: Decimal = Field(ge=0, description="sum of the line totals")
-    chargeable_total: Decimal = Field(
+    total: Money = Field(ge=0, description="sum of the line totals")
+    chargeable_total: Money = Field(
         ge=0, description="what the customer pays for the parts: 0 in warranty, else total")
 
 
@@ -623,10 +624,10 @@ class QuoteIssuedV1(_Schema):
     ticket_no: str
     engineer_id: str | None = None
     currency: Literal["CNY"] = "CNY"
-    materials: Decimal = Field(ge=0)
-    labour: Decimal = Field(ge=0)
-    travel: Decimal = Field(ge=0)
-    total: Decimal = Field(ge=0)
+    materials: Money = Field(ge=0)
+    labour: Money = Field(ge=0)
+    travel: Money = Field(ge=0)
+    total: Money = Field(ge=0)
     issued_at: datetime
     materials_source: Literal["entered", "parts_requests"] = Field(
         default="entered", description="`parts_requests`: materials is the chargeable total "
@@ -638,7 +639,7 @@ class QuoteIssuedV1(_Schema):
 class QuoteDecidedV1(_Schema):
     ticket_no: str
     approved: bool = Field(description="the customer approved the quote: work may start")
-    total: Decimal = Field(ge=0)
+    total: Money = Field(ge=0)
     decided_at: datetime
     recorded_by: str
 

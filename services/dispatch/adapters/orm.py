@@ -147,3 +147,13 @@ early_events = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("data", JSON, nullable=False),
 )
+
+# 0004: tickets opened without a visit (consultation …), kept so that a reclassification into
+# a visit category opens their job; the row goes when the job opens or the ticket ends
+tickets_without_visit = Table(
+    "tickets_without_visit", metadata,
+    Column("ticket_no", String(40), primary_key=True),
+    Column("branch", String(20), nullable=False),
+    Column("opened_event_id", String(36), nullable=False),
+    Column("ticket", JSON, nullable=False),          # domain.visits.KeptTicket.as_doc()
+)

@@ -16,6 +16,7 @@ from ..domain.policy import shift_calendar
 from ..domain.roster import calendar_doc
 from ..domain.model import (ASSIGNED, BUSY_STATES, ON_SITE_STATES, OPEN_STATES, Assignment,
                             Engineer, Job)
+from .kept_tickets import KeptTicketRepository
 from .orm import (assignments, early_events, engineers, job_reports, jobs, sla_clocks, sla_history,
                   sla_pauses)
 
@@ -175,10 +176,10 @@ class JobRepository:
             query.order_by(jobs.c.received_at, jobs.c.ticket_no)).mappings()]
 
     def awaiting_acceptance(self, assigned_before: datetime, limit: int = 50) -> list[Job]:
+        """Assigned jobs not accepted since ``assigned_before``; not locked: the timer locks
+        each one after its branch's roster (the lock order)."""
         query = (select(jobs).where(jobs.c.status == ASSIGNED, jobs.c.assigned_at <= assigned_before)
                  .order_by(jobs.c.assigned_at).limit(limit))
-        if self.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
         return [_job(r) for r in self.session.execute(query).mappings()]
 
     def reports_due(self, cutoff: datetime, limit: int = 200) -> list[Job]:
@@ -208,13 +209,14 @@ class JobRepository:
         self.session.execute(early_events.insert().values(
             ticket_no=ticket_no, event_type=event_type, occurred_at=_utc(occurred_at), data=data))
 
-    def take_early(self, ticket_no: str) -> list[tuple[str, datetime, dict]]:
-        """The ticket's early events, oldest first; removed (they are applied now)."""
+    def take_early(self, ticket_no: str, keep: bool = False) -> list[tuple[str, datetime, dict]]:
+        """The ticket's early events, oldest first; removed (they are applied now) unless
+        ``keep``."""
         rows = self.session.execute(
             select(early_events.c.event_type, early_events.c.occurred_at, early_events.c.data)
             .where(early_events.c.ticket_no == ticket_no)
             .order_by(early_events.c.occurred_at, early_events.c.id)).all()
-        if rows:
+        if rows and not keep:
             self.session.execute(early_events.delete().where(early_events.c.ticket_no == ticket_no))
         return [(t, _utc(at), dict(d)) for t, at, d in rows]
 
@@ -263,6 +265,7 @@ class DispatchUnitOfWork(UnitOfWork):
         self.engineers = EngineerRepository(session)
         self.jobs = JobRepository(session)
         self.sla = SlaRepository(session)
+        self.kept = KeptTicketRepository(session)
 
 
 # -- SLA clocks -------------------------------------------------------------------------------
@@ -348,15 +351,16 @@ class SlaRepository:
 
     def open_counts(self, now: datetime) -> tuple[list, list]:
         """(at risk, overdue) open clocks counted by (stage, priority, branch): at risk = past
-        the at-risk mark, deadline not yet passed; overdue = deadline passed, not completed."""
+        the at-risk mark, deadline not yet passed; overdue = deadline passed, not completed.
+        A paused clock (its ticket waits on the customer) is neither."""
         c = sla_clocks.c
         key = (c.stage, c.priority, c.branch)
+        running = and_(c.status == OPEN, ~self._paused(c.ticket_no))
         risk = self.session.execute(
-            select(*key, func.count()).where(c.status == OPEN, c.at_risk_at <= now,
-                                             or_(c.due_at.is_(None), c.due_at > now))
+            select(*key, func.count()).where(running, c.at_risk_at <= now, c.due_at > now)
             .group_by(*key)).all()
         over = self.session.execute(
-            select(*key, func.count()).where(c.status == OPEN, c.due_at <= now)
+            select(*key, func.count()).where(running, c.due_at <= now)
             .group_by(*key)).all()
         return [tuple(r) for r in risk], [tuple(r) for r in over]
 
@@ -367,6 +371,16 @@ class SlaRepository:
         return [_clock(r) for r in self.session.execute(query.order_by(sla_clocks.c.due_at)).mappings()]
 
     # pauses
+    @staticmethod
+    def _paused(ticket_no_column):
+        return select(sla_pauses.c.id).where(sla_pauses.c.ticket_no == ticket_no_column,
+                                             sla_pauses.c.ended_at.is_(None)).exists()
+
+    def paused_tickets(self) -> set[str]:
+        """Tickets waiting on the customer now (an open pause)."""
+        return set(self.session.execute(select(sla_pauses.c.ticket_no).where(
+            sla_pauses.c.ended_at.is_(None))).scalars())
+
     def pauses(self, ticket_no: str) -> list[tuple[datetime, datetime | None]]:
         rows = self.session.execute(
             select(sla_pauses.c.started_at, sla_pauses.c.ended_at)

@@ -154,12 +154,13 @@ def stop(clock: StageClock, at: datetime) -> bool:
     return True
 
 
-def board_state(clock: StageClock, now: datetime) -> str:
+def board_state(clock: StageClock, now: datetime, paused: bool = False) -> str:
     """For the board: met | breached | stopped, or for an open clock running | at_risk |
-    overdue (past the deadline, not completed) | paused (no deadline while paused)."""
+    overdue (past the deadline, not completed) | paused (the ticket waits on the customer:
+    never at risk or overdue while it waits, even when a mark was reached before the pause)."""
     if not clock.is_open:
         return clock.status
-    if clock.due_at is None:
+    if paused or clock.due_at is None:
         return "paused"
     if now >= clock.due_at:
         return "overdue"

@@ -9,6 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, Mapping
 
+from aftersales.money import money, money_text
+
 from .sla import Calendar
 
 # -- job states -----------------------------------------------------------------------------
@@ -258,14 +260,7 @@ class Diagnosis:
         return errors
 
 
-CENT = Decimal("0.01")
 ENTERED, FROM_PARTS = "entered", "parts_requests"     # where a quote's materials came from
-
-
-def money(value) -> Decimal:
-    """An amount in CNY as an exact Decimal with two places (from str, int, float or Decimal:
-    a float goes through its shortest repr, so 1200.5 is 1200.50, never 1200.4999…)."""
-    return Decimal(str(value)).quantize(CENT)
 
 
 @dataclass(frozen=True)
@@ -282,8 +277,9 @@ class Quote:
         return money(self.materials) + money(self.labour) + money(self.travel)
 
     def as_dict(self) -> dict:
-        return {"materials": float(money(self.materials)), "labour": float(money(self.labour)),
-                "travel": float(money(self.travel)), "total": float(self.total),
+        """Amounts as strings with two places (``"1200.50"``): exact in JSON, never a float."""
+        return {"materials": money_text(self.materials), "labour": money_text(self.labour),
+                "travel": money_text(self.travel), "total": money_text(self.total),
                 "currency": "CNY", "note": self.note, "materials_source": self.materials_source,
                 "parts_request_ids": list(self.parts_request_ids)}
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Mapping
 
-from .sla import AT_RISK_FRACTION, DEFAULT_TARGETS, HOUR, STAGES, Calendar, Target
+from .sla import AT_RISK_FRACTION, DEFAULT_TARGETS, HOUR, STAGES, Calendar, Target, merge_spans
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -46,10 +46,12 @@ class Policy:
 
 def _time(text: str) -> time:
     try:
-        h, m = str(text).split(":")
-        return time(int(h), int(m)) if int(h) < 24 else time(0, 0)
+        h, m = (int(x) for x in str(text).split(":"))
+        if (h, m) == (24, 0):
+            return time(0, 0)                  # 24:00: the end of the day
+        return time(h, m)                      # refuses 25:00, 08:60
     except (ValueError, TypeError):
-        raise PolicyError(f"working hours must be HH:MM, not {text!r}") from None
+        raise PolicyError(f"working hours must be HH:MM (00:00–24:00), not {text!r}") from None
 
 
 def _spans(raw) -> tuple:
@@ -59,13 +61,39 @@ def _spans(raw) -> tuple:
         raise PolicyError(f"working hours must be [[start, end], ...], not {raw!r}") from None
 
 
+def _clock(secs: int) -> time:
+    secs %= 86400
+    return time(secs // 3600, secs % 3600 // 60, secs % 60)
+
+
+def normalise_spans(spans: tuple, day: str = "") -> tuple:
+    """A day's spans sorted by start, overlapping and touching ones merged
+    (``[["13:00","17:30"],["08:30","12:00"]]`` → 08:30–12:00, 13:00–17:30;
+    ``[["08:00","12:00"],["11:00","14:00"]]`` → 08:00–14:00). Spans that merge into more
+    than 24 hours are refused."""
+    out = []
+    for a, b in merge_spans(spans):
+        if b - a > 86400:
+            raise PolicyError(f"working_hours.{day}: the spans overlap into more than 24 hours")
+        out.append((_clock(a), _clock(b)))
+    return tuple(out)
+
+
 def parse_week(doc: Mapping) -> dict[int, tuple]:
-    """``{"mon": [["08:30", "17:30"]], ...}`` → weekday index → spans."""
+    """``{"mon": [["08:30", "17:30"]], ...}`` → weekday index → spans, normalised (sorted,
+    overlaps merged). A malformed day is refused naming it."""
     week = {}
+    if not isinstance(doc or {}, Mapping):
+        raise PolicyError(f"working_hours must be {{day: [[start, end], ...]}}, not {doc!r}")
     for name, spans in (doc or {}).items():
         if name not in DAYS:
-            raise PolicyError(f"unknown day {name!r} (use {', '.join(DAYS)})")
-        week[DAYS.index(name)] = _spans(spans)
+            raise PolicyError(f"working_hours: unknown day {name!r} (use {', '.join(DAYS)})")
+        try:
+            week[DAYS.index(name)] = normalise_spans(_spans(spans), name)
+        except PolicyError as exc:
+            text = str(exc)
+            raise PolicyError(text if text.startswith("working_hours.")
+                              else f"working_hours.{name}: {text}") from None
     return week
 
 
@@ -129,9 +157,13 @@ def build_policy(branch: str, timezone: str | None = None, document: Mapping | N
     cal: dict = {"tz": timezone} if timezone else {}
     targets = {p: dict(stages) for p, stages in DEFAULT_TARGETS.items()}
     fraction = AT_RISK_FRACTION
-    for doc in (document or {}, override or {}):
-        fraction = _apply(doc, cal, targets, fraction)
-        fraction = _apply((doc.get("branches") or {}).get(branch) or {}, cal, targets, fraction)
+    for name, doc in (("sla_policy.json", document or {}), ("the override", override or {})):
+        for where, layer in (("top level", doc), (f"branches.{branch}",
+                                                  (doc.get("branches") or {}).get(branch) or {})):
+            try:
+                fraction = _apply(layer, cal, targets, fraction)
+            except PolicyError as exc:
+                raise PolicyError(f"SLA policy of branch {branch} ({name}, {where}): {exc}") from None
     for prio, stages in targets.items():
         missing = [s for s in STAGES if s not in stages]
         if missing:

@@ -56,28 +56,53 @@ class Calendar:
 
     @property
     def standard_day_seconds(self) -> float:
-        """Length of a standard working day (the longest weekday's hours)."""
-        return max((sum(_span_seconds(s) for s in spans) for spans in self.week.values()),
+        """Length of a standard working day (the longest weekday's hours, overlaps once)."""
+        return max((sum(b - a for a, b in merge_spans(spans)) for spans in self.week.values()),
                    default=0.0)
 
     def working_intervals(self, start: datetime) -> Iterator[Interval]:
-        """Working intervals in UTC, in order, from ``start`` on (clipped to start)."""
+        """Working intervals in UTC, in time order and disjoint, from ``start`` on (clipped
+        to start). Spans listed out of order are sorted; overlapping ones (also an overnight
+        span running into the next day's hours) are merged, so no minute counts twice. A span
+        belongs to the day it starts on (that day's holiday or make-up rule applies)."""
         zone = self.zone
         day = start.astimezone(zone).date() - timedelta(days=1)   # overnight spans of the day before
+        pending: list[Interval] = []      # may still overlap a later day's first hours
         for _ in range(HORIZON_DAYS):
             for s, e in self.spans_on(day):
                 a = datetime.combine(day, s, zone)
                 b = datetime.combine(day + timedelta(days=1) if e <= s else day, e, zone)
-                a, b = a.astimezone(UTC), b.astimezone(UTC)
-                if b > start:
-                    yield max(a, start), b
+                pending.append((a.astimezone(UTC), b.astimezone(UTC)))
             day += timedelta(days=1)
+            # every later day's interval starts at or after that day's midnight
+            horizon = datetime.combine(day, time(0), zone).astimezone(UTC)
+            held = []
+            for a, b in _merge(pending):
+                if b > horizon:
+                    held.append((a, b))
+                elif b > start:
+                    yield max(a, start), b
+            pending = held
 
 
-def _span_seconds(span: Span) -> float:
-    s, e = span
-    secs = (e.hour * 3600 + e.minute * 60 + e.second) - (s.hour * 3600 + s.minute * 60 + s.second)
-    return secs if secs > 0 else secs + 86400
+def _merge(intervals):
+    out: list = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _secs(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def merge_spans(spans: Iterable[Span]) -> list[tuple[int, int]]:
+    """A day's spans as seconds from its midnight (an overnight span ends after 86400),
+    sorted, overlapping and touching ones merged."""
+    return _merge((_secs(s), _secs(e) + (86400 if e <= s else 0)) for s, e in spans)
 
 
 ALWAYS = None   # a clock of None runs 24×7

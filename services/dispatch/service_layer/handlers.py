@@ -13,11 +13,12 @@ from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import (DiagnosisCause, PartLine, PartsBackorderedV1,
                                          PartsDeliveredV1, PartsRequestApprovedV1,
                                          PartsRequestRejectedV1, PartsReservedV1,
-                                         PartsShippedV1, PartsTransferStartedV1, TicketOpenedV1)
-from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError, pydantic_errors
+                                         PartsShippedV1, PartsTransferStartedV1)
+from aftersales.errors import Conflict, InvalidInput, NotFound, pydantic_errors
 
 from ..domain import model
-from . import sla
+from . import opening, sla
+from .assigning import decide, lock_roster, publish_decision
 
 log = logging.getLogger(__name__)
 
@@ -46,96 +47,12 @@ def handle_event(uow, env: Envelope, policies=None) -> object:
     return handler(uow, env, policies)
 
 
-def _neighbours(uow, policies, branch: str):
-    roster, workload = [], {}
-    for code in (policies.neighbours(branch) if policies else ()):
-        roster.extend(uow.engineers.of_branch(code))
-        workload.update(uow.jobs.workload(code))
-    return roster, workload
-
-
-def _decide(uow, policies, branch: str, priority: str, needs: model.Needs, site: str,
-            now: datetime, exclude=()) -> model.Assignment:
-    roster = uow.engineers.of_branch(branch, lock=True)   # serialises the branch
-    near, near_load = _neighbours(uow, policies, branch)
-    return model.assign(roster, uow.jobs.workload(branch), needs, now=now, priority=priority,
-                        site=site, exclude=exclude, neighbours=near, neighbour_workload=near_load)
-
-
-def _publish_decision(uow, job: model.Job, decision: model.Assignment, previous: str | None = None,
-                      manual: bool = False) -> None:
-    if decision.engineer:
-        uow.publish("engineer_assigned", {
-            "ticket_no": job.ticket_no, "engineer_id": decision.engineer.engineer_id,
-            "engineer_name": decision.engineer.name, "reason": decision.reason,
-            "previous_engineer_id": previous, "manual": manual},
-            ticket_no=job.ticket_no, branch=job.branch)
-    else:
-        uow.publish("assignment_failed", {
-            "ticket_no": job.ticket_no, "reason": decision.reason,
-            "escalated_to": decision.escalated_to,
-            "offered": [c.engineer_id for c in decision.offered]},
-            ticket_no=job.ticket_no, branch=job.branch)
-
-
-def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
-    """``ticket_opened``: open a job for a ticket that needs a visit, assign it (or escalate
-    it) and start its SLA clocks.
-
-    Ignores repeats (``duplicate: true``) and tickets that need no visit. Idempotent by
-    ``event_id`` (inbox) and by ticket: a second ``ticket_opened`` for a ticket that already
-    has a job changes nothing."""
-    ticket = TicketOpenedV1.model_validate(env.data)
-    if ticket.duplicate or not ticket.needs_visit:
-        log.info("%s: nothing to dispatch (duplicate=%s, needs_visit=%s)", ticket.ticket_no,
-                 ticket.duplicate, ticket.needs_visit)
-        return None
-    if not env.branch:
-        raise PermanentError(f"ticket_opened for {ticket.ticket_no} names no branch")
-    with uow:
-        if uow.seen(env.event_id):
-            return None
-        uow.record_processed(env.event_id, env.type)
-        uow.engineers.of_branch(env.branch, lock=True)   # serialises the branch
-        if uow.jobs.get(ticket.ticket_no) is not None:
-            log.info("%s already has a job; event %s changes nothing", ticket.ticket_no,
-                     env.event_id)
-            uow.commit()
-            return None
-        early = uow.jobs.take_early(ticket.ticket_no)
-        ended = next((t for t, _at, _d in early if t in ("ticket_cancelled", "ticket_resolved")), None)
-        if ended:
-            log.info("%s: %s arrived before it opened; no job", ticket.ticket_no, ended)
-            uow.commit()
-            return None
-        needs = model.Needs(ticket.category, ticket.warranty.component_category)
-        now = utcnow()
-        decision = _decide(uow, policies, env.branch, ticket.priority, needs,
-                           ticket.site.address, now)
-        job = model.Job.open(ticket.ticket_no, env.branch, ticket.priority, needs,
-                             ticket.received_at, decision, now,
-                             in_warranty={"in_warranty": True, "expired": False}.get(
-                                 ticket.warranty.status),
-                             zone_hint=ticket.site.address[:200])
-        uow.jobs.add(job, str(env.event_id))
-        uow.jobs.add_assignment(job.ticket_no, decision, now)
-        _publish_decision(uow, job, decision)
-        if policies is not None:
-            sla.open_clocks_in(uow, policies, job.ticket_no, job.branch, job.priority,
-                               job.received_at)
-            sla.apply_early_in(uow, policies, job.ticket_no, early)
-        uow.commit()
-    log.info("%s: %s", job.ticket_no, f"assigned to {job.engineer_id}" if decision.engineer
-             else f"escalated to {decision.escalated_to}")   # ids only: the reason names people
-    return decision
-
-
 def _contacted(uow, env, policies):
     return sla.on_customer_contacted(uow, policies, env)
 
 
 def _reclassified(uow, env, policies):
-    return sla.on_reclassified(uow, policies, env)
+    return opening.on_reclassified(uow, policies, env)
 
 
 def ticket_ended(uow, env: Envelope, policies=None) -> None:
@@ -147,11 +64,11 @@ def ticket_ended(uow, env: Envelope, policies=None) -> None:
         if uow.seen(env.event_id):
             return None
         uow.record_processed(env.event_id, env.type)
-        if env.branch:
-            uow.engineers.of_branch(env.branch, lock=True)   # serialised with the opening
+        lock_roster(uow, env.branch)          # serialised with the opening (lock order)
         job = uow.jobs.get(ticket_no, lock=True)
         if job is None:
             uow.jobs.add_early(ticket_no, env.type, at, dict(env.data))
+            uow.kept.forget(ticket_no)          # a ticket kept without a visit: it has ended
         elif job.is_open:
             job.cancel(at)
             uow.jobs.save(job)
@@ -214,7 +131,7 @@ def parts_event(uow, env: Envelope, policies=None) -> bool:
     return True
 
 
-EVENT_HANDLERS = {"ticket_opened": assign_ticket, "customer_contacted": _contacted,
+EVENT_HANDLERS = {"ticket_opened": opening.assign_ticket, "customer_contacted": _contacted,
                   "ticket_reclassified": _reclassified, "ticket_cancelled": ticket_ended,
                   "ticket_resolved": ticket_ended, **{t: parts_event for t in PARTS_EVENTS}}
 
@@ -288,6 +205,17 @@ BODIES = {"complete": CompleteBody, "decline": DeclineBody, "schedule": Schedule
 ROLES_FOR = {"sign_off": SIGN_OFF_ROLES, "quote_decision": SIGN_OFF_ROLES}
 
 
+REASSIGNING = ("decline",)      # steps that may reassign: they lock the roster first
+
+
+def _lock_branch_of(uow, ticket_no: str) -> None:
+    """Before locking a job that may be reassigned: its branch's roster lock (the lock order
+    of ``assigning.py``: roster, then job, then clocks)."""
+    job = uow.jobs.get(ticket_no)
+    if job is not None:
+        lock_roster(uow, job.branch)
+
+
 def _visible_job(uow, principal: Principal, ticket_no: str, lock: bool = False) -> model.Job:
     """The job if the key may see it: its branch (HQ: all), or the engineer it is assigned
     to, also one lent from a neighbouring branch."""
@@ -317,6 +245,8 @@ def act(uow, principal: Principal, ticket_no: str, action: str, body: dict,
     now = utcnow()
     reassigned = None
     with uow:
+        if action in REASSIGNING:
+            _lock_branch_of(uow, ticket_no)
         job = _visible_job(uow, principal, ticket_no, lock=True)
         if principal.role == "engineer" and (not principal.engineer_id
                                              or principal.engineer_id != job.engineer_id):
@@ -393,7 +323,7 @@ def _step(uow, policies, principal, job: model.Job, action: str, data, now: date
     elif action == "quote_decision":
         job.decide_quote(data.approved, now, principal.key_id)
         _pub(uow, job, "quote_decided", {"approved": data.approved,
-                                         "total": Decimal(str(job.quote.get("total", 0))),
+                                         "total": model.money(job.quote["total"]),
                                          "decided_at": now, "recorded_by": principal.key_id})
     elif action == "complete":
         parts = [p.model_dump(mode="json") for p in data.parts_used]
@@ -451,13 +381,13 @@ def _reassign(uow, policies, job: model.Job, now: datetime, why: str,
                                            .get(engineer.engineer_id, 0), f"人工派工：{why}")
     else:
         exclude = set(job.declined_by) | ({previous} if previous else set())
-        auto = _decide(uow, policies, job.branch, job.priority, job.needs,
+        auto = decide(uow, policies, job.branch, job.priority, job.needs,
                        job.zone_hint or "", now, exclude=exclude)
         decision = model.Assignment(auto.engineer, auto.escalated_to, f"{why}；{auto.reason}",
                                     auto.ranking, auto.offered)
     job.reassign(decision, now)
     uow.jobs.add_assignment(job.ticket_no, decision, now)
-    _publish_decision(uow, job, decision, previous=previous, manual=engineer is not None)
+    publish_decision(uow, job, decision, previous=previous, manual=engineer is not None)
     return decision.engineer.engineer_id if decision.engineer else None
 
 
@@ -468,6 +398,7 @@ def assign(uow, principal: Principal, ticket_no: str, body: dict, policies=None)
     data = _validate(AssignBody, body)
     now = utcnow()
     with uow:
+        _lock_branch_of(uow, ticket_no)
         job = _visible_job(uow, principal, ticket_no, lock=True)
         engineer = None
         if data.engineer_id:
@@ -504,9 +435,15 @@ def tick_jobs(uow, policies, settings: dict, now: datetime | None = None) -> int
     interval = float(settings.get("report_interval_hours", 24)) * 3600
     n = 0
     with uow:
-        for job in uow.jobs.awaiting_acceptance(now - timeout):
-            eng = job.engineer_id
+        late = sorted(uow.jobs.awaiting_acceptance(now - timeout), key=lambda j: j.branch)
+        for job in late:      # branch by branch: roster, then job (the lock order)
             savepoint = uow.session.begin_nested()
+            lock_roster(uow, job.branch)
+            job = uow.jobs.get(job.ticket_no, lock=True)
+            if job.status != model.ASSIGNED or job.assigned_at > now - timeout:
+                savepoint.rollback()      # accepted or reassigned meanwhile
+                continue
+            eng = job.engineer_id
             job.decline(eng)
             _pub(uow, job, "job_declined", {"engineer_id": eng, "declined_at": now,
                                              "reason": f"{int(timeout.total_seconds() // 60)} 分钟内未接单",
@@ -615,15 +552,16 @@ def list_jobs(uow, principal: Principal, args) -> dict:
     return {"jobs": [job_view(j) for j in found], "count": len(found)}
 
 
-def board(uow, principal: Principal, args) -> dict:
+def board(uow, principal: Principal, args, now: datetime | None = None) -> dict:
     """The dispatchers' board: open jobs with their most urgent SLA clock, who is where
     (each engineer's open jobs and the site of the one on site), and what is at risk or
     overdue, most urgent first."""
     principal.require_role("dispatcher", "manager", "agent")
     branch = _scope(principal, args)
-    now = utcnow()
+    now = now or utcnow()
     with uow:
         open_jobs = uow.jobs.find_open(branch)
+        paused = uow.sla.paused_tickets()
         clocks = {}
         for c in uow.sla.open_clocks(branch):
             clocks.setdefault(c.ticket_no, []).append(c)
@@ -637,10 +575,11 @@ def board(uow, principal: Principal, args) -> dict:
                "priority": job.priority, "category": job.category,
                "engineer_id": job.engineer_id, "escalated_to": job.escalated_to,
                "parts_expected_at": _iso(job.parts_expected_at),
-               "next_deadline": sla.clock_view(nxt, now) if nxt else None}
+               "next_deadline": (sla.clock_view(nxt, now, job.ticket_no in paused)
+                                 if nxt else None)}
         rows.append(row)
         for c in mine:
-            state = sla.ck.board_state(c, now)
+            state = sla.ck.board_state(c, now, job.ticket_no in paused)
             if state in ("at_risk", "overdue"):
                 attention.append({"ticket_no": job.ticket_no, "stage": c.stage,
                                   "priority": c.priority, "state": state,

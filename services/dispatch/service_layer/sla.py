@@ -19,6 +19,7 @@ from aftersales.errors import Conflict, InvalidInput, NotFound
 
 from ..domain import clocks as ck
 from ..domain import model
+from .assigning import lock_roster
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +129,6 @@ def stop_in(uow, ticket_no: str, at: datetime) -> int:
 
 
 # -- consumed events -----------------------------------------------------------------------
-def _serialise_with_opening(uow, env: Envelope) -> None:
-    """Take the branch's roster lock as ``assign_ticket`` does, so an event racing the ticket's
-    opening either sees the job or is kept as an early event that the opening applies."""
-    if env.branch:
-        uow.engineers.of_branch(env.branch, lock=True)
-
-
 def on_customer_contacted(uow, policies, env: Envelope) -> None:
     """The first human contact completes the response stage (kept as an early event when the
     ticket's job is not open yet)."""
@@ -150,7 +144,7 @@ def _apply_or_keep_early(uow, env: Envelope, ticket_no: str, at, apply) -> None:
         if uow.seen(env.event_id):
             return
         uow.record_processed(env.event_id, env.type)
-        _serialise_with_opening(uow, env)
+        lock_roster(uow, env.branch)   # as the opening does: sees the job, or is kept early
         if uow.jobs.get(ticket_no) is None:
             uow.jobs.add_early(ticket_no, env.type, at, env.data)
         else:
@@ -159,23 +153,17 @@ def _apply_or_keep_early(uow, env: Envelope, ticket_no: str, at, apply) -> None:
 
 
 def reclassify_in(uow, policies, data: TicketReclassifiedV1) -> None:
+    """A reclassification of a ticket with a job (``opening.on_reclassified``): the job takes
+    the new priority and category; a priority change recomputes every open deadline."""
     job = uow.jobs.get(data.ticket_no, lock=True)
-    if job is not None and job.priority != data.priority:
-        job.priority = data.priority
+    if job is not None and (job.priority, job.category) != (data.priority, data.category):
+        job.priority, job.category = data.priority, data.category
         uow.jobs.save(job)
     if data.priority != data.previous_priority:
         n = recompute_in(uow, policies, data.ticket_no, data.priority,
                          f"priority {data.previous_priority} → {data.priority}: {data.reason}")
         log.info("%s: priority %s → %s, %d deadline(s) recomputed", data.ticket_no,
                  data.previous_priority, data.priority, n)
-
-
-def on_reclassified(uow, policies, env: Envelope) -> None:
-    """A priority change recomputes every open deadline from ``received_at``; the history
-    keeps the earlier ones."""
-    data = TicketReclassifiedV1.model_validate(env.data)
-    _apply_or_keep_early(uow, env, data.ticket_no, env.occurred_at,
-                         lambda: reclassify_in(uow, policies, data))
 
 
 def apply_early_in(uow, policies, ticket_no: str, early) -> None:
@@ -188,7 +176,8 @@ def apply_early_in(uow, policies, ticket_no: str, early) -> None:
 
 
 # -- waiting on the customer ------------------------------------------------------------------
-def pause(uow, policies, principal: Principal, ticket_no: str, body: dict) -> dict:
+def pause(uow, policies, principal: Principal, ticket_no: str, body: dict,
+          now: datetime | None = None) -> dict:
     """The ticket waits on the customer (unreachable, site not accessible): the clocks stop
     until ``resume``. Waiting for parts is not a reason (it does not pause)."""
     principal.require_role(*PAUSE_ROLES)
@@ -198,7 +187,7 @@ def pause(uow, policies, principal: Principal, ticket_no: str, body: dict) -> di
     if "备件" in reason or "parts" in reason.lower():
         raise InvalidInput([{"field": "reason",
                              "message": "waiting for parts does not pause the SLA clock"}])
-    now = utcnow()
+    now = now or utcnow()
     with uow:
         job = uow.jobs.get(ticket_no, lock=True)
         if job is None or not principal.can_access(job.branch):
@@ -212,9 +201,10 @@ def pause(uow, policies, principal: Principal, ticket_no: str, body: dict) -> di
     return view
 
 
-def resume(uow, policies, principal: Principal, ticket_no: str) -> dict:
+def resume(uow, policies, principal: Principal, ticket_no: str,
+           now: datetime | None = None) -> dict:
     principal.require_role(*PAUSE_ROLES)
-    now = utcnow()
+    now = now or utcnow()
     with uow:
         job = uow.jobs.get(ticket_no, lock=True)
         if job is None or not principal.can_access(job.branch):
@@ -266,9 +256,9 @@ def _iso(dt):
     return dt.isoformat() if dt is not None else None
 
 
-def clock_view(c: ck.StageClock, now: datetime) -> dict:
+def clock_view(c: ck.StageClock, now: datetime, paused: bool = False) -> dict:
     return {"stage": c.stage, "priority": c.priority, "status": c.status,
-            "state": ck.board_state(c, now), "target_seconds": c.target_seconds,
+            "state": ck.board_state(c, now, paused), "target_seconds": c.target_seconds,
             "working_hours": c.working, "due_at": _iso(c.due_at), "at_risk_at": _iso(c.at_risk_at),
             "at_risk_raised_at": _iso(c.at_risk_raised_at), "breached_at": _iso(c.breached_at),
             "escalation_level": c.escalation_level, "escalated_to": c.escalated_to,
@@ -282,7 +272,7 @@ def clocks_view(uow, ticket_no: str, now: datetime | None = None) -> dict:
     pause = uow.sla.open_pause(ticket_no)
     return {
         "ticket_no": ticket_no,
-        "clocks": [clock_view(c, now) for c in sorted(clocks.values(), key=lambda c: order[c.stage])],
+        "clocks": [clock_view(c, now, pause is not None) for c in sorted(clocks.values(), key=lambda c: order[c.stage])],
         "paused": pause is not None,
         "pauses": [{"started_at": _iso(a), "ended_at": _iso(b)} for a, b in uow.sla.pauses(ticket_no)],
         "history": [{**h, "due_at": _iso(h["due_at"]), "at_risk_at": _iso(h["at_risk_at"]),
@@ -290,7 +280,7 @@ def clocks_view(uow, ticket_no: str, now: datetime | None = None) -> dict:
     }
 
 
-def gauges(session, settings, branches) -> list[tuple]:
+def gauges(session, settings, branches, now: datetime | None = None) -> list[tuple]:
     """Scrape-time gauges from the clocks table: ``aftersales_sla_at_risk`` (open stages past
     the at-risk mark whose deadline has not passed) and ``aftersales_sla_overdue`` (open stages
     past their deadline), every (stage, priority, branch) with zeros."""
@@ -298,7 +288,7 @@ def gauges(session, settings, branches) -> list[tuple]:
     keys = [(s, p, b) for b in branches for s in ck.STAGES for p in ("A", "B", "C")]
     risk = dict.fromkeys(keys, 0)
     over = dict.fromkeys(keys, 0)
-    at_risk, overdue = SlaRepository(session).open_counts(utcnow())
+    at_risk, overdue = SlaRepository(session).open_counts(now or utcnow())
     for s, p, b, n in at_risk:
         risk[(s, p, b)] = n
     for s, p, b, n in overdue:

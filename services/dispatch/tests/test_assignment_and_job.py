@@ -162,7 +162,7 @@ def test_paid_work_needs_an_approved_quote_before_work():
     with pytest.raises(model.InvalidTransition, match="not approved a quote"):
         job.complete(T0, "修好了", [])
     job.issue_quote(model.Quote(1200.5, 800, 150), T0)
-    assert job.quote["total"] == 2150.5 and job.status == "quoted"
+    assert job.quote["total"] == "2150.50" and job.status == "quoted"
     job.decide_quote(False, T0, "agent-1")
     assert job.status == "diagnosed"                              # rejected: quote again
     job.issue_quote(model.Quote(1000, 800, 150), T0)

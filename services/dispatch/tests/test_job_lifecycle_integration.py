@@ -61,6 +61,8 @@ def test_a_paid_job_from_appointment_to_rework_and_sign_off(services, watcher, h
     [quote] = watcher.of_type("quote_issued", ticket_no=ticket_no)
     assert quote["data"]["total"] == "2150.50"
     step("quote/decision", {"approved": True}, key=auth("SH", "agent"))
+    [decided] = watcher.of_type("quote_decided", ticket_no=ticket_no)
+    assert decided["data"]["total"] == "2150.50"            # a string with two places, not 2150.5
     step("parts-requests", {"lines": [{"sku": "GJ-LT-C160", "quantity": 2}], "note": "现场急需"})
     [parts] = watcher.of_type("parts_requested", ticket_no=ticket_no)
     assert parts["data"]["in_warranty"] is False and parts["data"]["requested_by"] == eng
@@ -83,6 +85,8 @@ def test_a_paid_job_from_appointment_to_rework_and_sign_off(services, watcher, h
     view = http.get(services.url("dispatch", f"/api/v1/jobs/{ticket_no}"),
                     headers=auth("SH", "dispatcher")).json()
     assert view["quote"]["approved"] is True and view["diagnosis"]["cause"] == "misuse"
+    assert (view["quote"]["materials"], view["quote"]["labour"], view["quote"]["total"]) == (
+        "1200.50", "800.00", "2150.50")
     assert [r["progress"] for r in view["reports"]] == ["已拆除变形檩条，等待备件"]
     assert {c["stage"]: c["status"] for c in view["sla"]["clocks"]} == {
         "response": "met", "dispatch": "met", "arrival": "met", "resolution": "met"}

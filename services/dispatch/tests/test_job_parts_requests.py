@@ -136,8 +136,8 @@ def test_the_quote_takes_materials_from_the_approved_requests_and_entered_ones_w
     assert (q.materials, q.total) == (Decimal("288.10"), Decimal("1238.30"))
     job.issue_quote(q, T0)
     assert job.quote["materials_source"] == "parts_requests"
-    assert job.quote["parts_request_ids"] == ["PR-1", "PR-2"] and job.quote["total"] == 1238.3
+    assert job.quote["parts_request_ids"] == ["PR-1", "PR-2"] and job.quote["total"] == "1238.30"
     job.decide_quote(False, T0, "agent")
     job.issue_quote(model.Quote(Decimal("500"), Decimal("800"), Decimal("150")), T0)
     assert job.quote["materials_source"] == "entered" and job.quote["parts_request_ids"] == []
-    assert job.quote["total"] == 1450.0
+    assert job.quote["total"] == "1450.00"

@@ -9,12 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-# -- categories that need an engineer on site ---------------------------------------------
-VISIT_CATEGORIES = {"emergency_repair", "fault", "maintenance", "installation", "parts"}
-
-
-def needs_visit(category: str) -> bool:
-    return category in VISIT_CATEGORIES
+# categories that need an engineer on site: one list, shared with dispatch
+from aftersales.categories import VISIT_CATEGORIES, needs_visit  # noqa: F401
 
 
 # -- ticket numbers -------------------------------------------------------------------------

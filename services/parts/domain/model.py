@@ -26,6 +26,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
+from aftersales.money import money  # noqa: F401  (the one helper of every service; re-exported)
+
 # -- kinds of ledger movement ---------------------------------------------------------------
 RECEIVE = "receive"            # goods in from a supplier (also a backorder arriving)
 RESERVE = "reserve"            # set aside for a parts request
@@ -382,8 +384,3 @@ def reorder_crossing(state: ReorderState, available: int) -> tuple[ReorderState,
 def suggested_order(position: StockPosition, reorder_point: int) -> int:
     """A replenishment that brings available back to twice the reorder point (at least 1)."""
     return max(1, 2 * max(reorder_point, 1) - position.available)
-
-
-def money(value) -> Decimal:
-    """A CNY amount with two decimals."""
-    return Decimal(value).quantize(Decimal("0.01"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 
@@ -21,11 +22,16 @@ def _cmd_run(args) -> int:
     from .registry import service_class
     logs.configure(args.service, os.environ.get("AFTERSALES_LOG_LEVEL", "INFO"),
                    os.environ.get("AFTERSALES_LOG_FORMAT", "json"))
-    conf = cfg.service_config(args.service)
+    try:
+        conf = cfg.service_config(args.service)
+        cfg.check_secrets(conf["AFTERSALES"])
+    except ValueError as exc:   # ConfigError and unreadable values
+        print(f"aftersales run {args.service}: {exc}", file=sys.stderr)
+        return 2
     if conf["AFTERSALES"]["secret"] == cfg.DEV_SECRET:
-        import logging
-        logging.getLogger("aftersales").warning(
-            "AFTERSALES_SECRET is not set: using the development secret (never in production)")
+        msg = "development mode: API keys are signed with the public development secret"
+        print(f"aftersales run {args.service}: {msg}", file=sys.stderr)
+        logging.getLogger("aftersales").warning(msg)
     run([service_class(args.service)], conf)
     return 0
 
@@ -57,13 +63,6 @@ def _cmd_seed(args) -> int:
             session.commit()
         engine.dispose()
         print(f"{name}: {report}")
-    return 0
-
-
-def _cmd_keys(args) -> int:
-    from .auth import issue_key
-    secret = os.environ.get("AFTERSALES_SECRET", cfg.DEV_SECRET)
-    print(issue_key(secret, args.branch, args.role, args.engineer_id))
     return 0
 
 
@@ -221,14 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--if-empty", action="store_true", help="only where the service has no data yet")
     s.set_defaults(func=_cmd_seed)
 
-    k = sub.add_parser("keys", help="API keys")
-    ksub = k.add_subparsers(dest="keys_action", required=True)
-    ki = ksub.add_parser("issue", help="print a new signed API key")
-    ki.add_argument("--branch", required=True, help="branch code (e.g. SH) or HQ for all branches")
-    ki.add_argument("--role", required=True,
-                    help="admin, manager, agent, dispatcher, engineer, integration, warehouse or qc")
-    ki.add_argument("--engineer-id", help="required for --role engineer")
-    ki.set_defaults(func=_cmd_keys)
+    from .keys_cli import register as register_keys
+    register_keys(sub)
 
     pk = sub.add_parser("parked", help="list, show, replay or purge a service's parked messages")
     pk.add_argument("action", choices=["list", "show", "replay", "purge"])

@@ -58,7 +58,7 @@ class Outcome:
 
 
 def who(principal: Principal) -> str:
-    return principal.engineer_id or f"{principal.role}:{principal.key_id}"
+    return principal.actor   # the key's subject (a staff or system id)
 
 
 def branch_for(principal: Principal, branch: str | None, branches: dict) -> str:

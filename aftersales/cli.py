@@ -159,18 +159,22 @@ def _cmd_roster_import(args) -> int:
 
 
 def _cmd_events_doc(args) -> int:
-    from .eventsdoc import render
-    path = cfg.reference_dir().parent.parent / "docs" / "events.md"
-    text = render()
-    if args.check:
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print("docs/events.md is out of date: run `aftersales events-doc`", file=sys.stderr)
-            return 1
-        print("docs/events.md is up to date")
-        return 0
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}")
-    return 0
+    """docs/events.md from the event contracts, docs/access.md from the role table."""
+    from . import access, eventsdoc
+    rc = 0
+    for name, render in (("events.md", eventsdoc.render), ("access.md", access.render)):
+        path = cfg.reference_dir().parent.parent / "docs" / name
+        text = render()
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                print(f"docs/{name} is out of date: run `aftersales events-doc`", file=sys.stderr)
+                rc = 1
+            else:
+                print(f"docs/{name} is up to date")
+            continue
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    return rc
 
 
 def _cmd_makemigration(args) -> int:
@@ -258,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     roi.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
     roi.set_defaults(func=_cmd_roster_import)
 
-    e = sub.add_parser("events-doc", help="regenerate docs/events.md from the event contracts")
+    e = sub.add_parser("events-doc", help="regenerate docs/events.md (event contracts) and docs/access.md (role table)")
     e.add_argument("--check", action="store_true", help="only check that it is up to date")
     e.set_defaults(func=_cmd_events_doc)
 

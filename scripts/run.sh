@@ -174,8 +174,9 @@ cat <<EOT
       curl -s -H "Authorization: Bearer \$KEY" $(url 0)/api/v1/tickets
     play phone centers, engineers and customers (in another terminal):
       make demo
-    more keys:   .venv/bin/aftersales keys issue --branch SH --role agent --subject SH-A001
-                 .venv/bin/aftersales keys list     .venv/bin/aftersales keys revoke KID
+    more keys (development mode, as here):
+      AFTERSALES_MODE=development .venv/bin/aftersales keys issue --branch SH --role agent --subject SH-A001
+      .venv/bin/aftersales keys list      .venv/bin/aftersales keys revoke KID
     logs:        $LOGS/<service>.log        data: $AFTERSALES_VAR_DIR
 
 EOT

@@ -1,5 +1,6 @@
 """API keys: expiry, issue time, roles, subjects, secret rotation; production-mode secrets."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,9 @@ def test_docker_compose_requires_a_secret_and_runs_in_production_mode():
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     assert "${AFTERSALES_SECRET:?" in text and "change-me-in-production" not in text
     assert "AFTERSALES_MODE: production" in text
+
+
+def test_make_run_keeps_the_development_secret_and_says_so_on_the_terminal():
+    text = (ROOT / "scripts/run.sh").read_text(encoding="utf-8")
+    assert 'export AFTERSALES_MODE="${AFTERSALES_MODE:-development}"' in text
+    assert re.search(r'warn "AFTERSALES_SECRET is not set: development mode.*PUBLIC development secret', text)

@@ -31,7 +31,7 @@ test-unit: venv ## only the fast tests (no broker, no database server)
 	$(PYTEST) -m "not integration and not e2e" $(PYTEST_ARGS)
 
 demo: venv ## play phone centers, engineers and customers against the running system (make run first)
-	$(PY) -m aftersales simulate
+	AFTERSALES_MODE=$${AFTERSALES_MODE:-development} $(PY) -m aftersales simulate
 
 bench: venv broker ## run the benchmarks (results in bench/results/)
 	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "no benchmarks (bench/run.py)"; fi

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 
@@ -21,11 +22,16 @@ def _cmd_run(args) -> int:
     from .registry import service_class
     logs.configure(args.service, os.environ.get("AFTERSALES_LOG_LEVEL", "INFO"),
                    os.environ.get("AFTERSALES_LOG_FORMAT", "json"))
-    conf = cfg.service_config(args.service)
+    try:
+        conf = cfg.service_config(args.service)
+        cfg.check_secrets(conf["AFTERSALES"])
+    except ValueError as exc:   # ConfigError and unreadable values
+        print(f"aftersales run {args.service}: {exc}", file=sys.stderr)
+        return 2
     if conf["AFTERSALES"]["secret"] == cfg.DEV_SECRET:
-        import logging
-        logging.getLogger("aftersales").warning(
-            "AFTERSALES_SECRET is not set: using the development secret (never in production)")
+        msg = "development mode: API keys are signed with the public development secret"
+        print(f"aftersales run {args.service}: {msg}", file=sys.stderr)
+        logging.getLogger("aftersales").warning(msg)
     run([service_class(args.service)], conf)
     return 0
 
@@ -62,23 +68,6 @@ def _cmd_seed(args) -> int:
 
 class UserError(Exception):
     """A mistake in the command line or its input: one line on stderr and exit status 2."""
-
-
-def _cmd_keys_issue(args) -> int:
-    from .auth import HQ, issue_key
-    from .reference import branches
-    known = branches(os.environ.get("AFTERSALES_REFERENCE_DIR"))   # as the services read them
-    if args.branch != HQ and args.branch not in known:
-        raise UserError(f"unknown branch {args.branch!r}; one of "
-                        f"{', '.join([HQ, *sorted(known)])}")
-    if args.role == "engineer" and not args.engineer_id:
-        raise UserError("--role engineer needs --engineer-id (the engineer's id, "
-                        "e.g. SH-E001)")
-    if args.engineer_id and args.role != "engineer":
-        raise UserError("--engineer-id is only for --role engineer")
-    secret = os.environ.get("AFTERSALES_SECRET", cfg.DEV_SECRET)
-    print(issue_key(secret, args.branch, args.role, args.engineer_id))
-    return 0
 
 
 def _cmd_parked(args) -> int:
@@ -174,18 +163,22 @@ def _cmd_roster_import(args) -> int:
 
 
 def _cmd_events_doc(args) -> int:
-    from .eventsdoc import render
-    path = cfg.reference_dir().parent.parent / "docs" / "events.md"
-    text = render()
-    if args.check:
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print("docs/events.md is out of date: run `aftersales events-doc`", file=sys.stderr)
-            return 1
-        print("docs/events.md is up to date")
-        return 0
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}")
-    return 0
+    """docs/events.md from the event contracts, docs/access.md from the role table."""
+    from . import access, eventsdoc
+    rc = 0
+    for name, render in (("events.md", eventsdoc.render), ("access.md", access.render)):
+        path = cfg.reference_dir().parent.parent / "docs" / name
+        text = render()
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                print(f"docs/{name} is out of date: run `aftersales events-doc`", file=sys.stderr)
+                rc = 1
+            else:
+                print(f"docs/{name} is up to date")
+            continue
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    return rc
 
 
 def _cmd_makemigration(args) -> int:
@@ -211,18 +204,6 @@ def _cmd_makemigration(args) -> int:
 def _cmd_simulate(args) -> int:
     from .simulator import main as simulate
     return simulate(args)
-
-
-def _keys_parser(sub) -> None:
-    from .auth import ROLES
-    k = sub.add_parser("keys", help="API keys")
-    ksub = k.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
-    ki = ksub.add_parser("issue", help="print a new signed API key")
-    ki.add_argument("--branch", required=True, help="branch code (e.g. SH) or HQ for all branches")
-    ki.add_argument("--role", required=True, choices=ROLES, metavar="ROLE",
-                    help=f"one of {', '.join(ROLES)}")
-    ki.add_argument("--engineer-id", help="required for --role engineer")
-    ki.set_defaults(func=_cmd_keys_issue)
 
 
 def _parked_parser(sub) -> None:
@@ -268,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--if-empty", action="store_true", help="only where the service has no data yet")
     s.set_defaults(func=_cmd_seed)
 
-    _keys_parser(sub)
+    from .keys_cli import register as register_keys
+    register_keys(sub)
     _parked_parser(sub)
 
     a = sub.add_parser("assets", help="the asset registry that warranty decisions use (intake)")
@@ -298,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     roi.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
     roi.set_defaults(func=_cmd_roster_import)
 
-    e = sub.add_parser("events-doc", help="regenerate docs/events.md from the event contracts")
+    e = sub.add_parser("events-doc", help="regenerate docs/events.md (event contracts) and docs/access.md (role table)")
     e.add_argument("--check", action="store_true", help="only check that it is up to date")
     e.set_defaults(func=_cmd_events_doc)
 

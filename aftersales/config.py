@@ -6,7 +6,11 @@
 | ``AFTERSALES_VAR_DIR`` | ``./var`` (SQLite files, pid files, logs) |
 | ``<SERVICE>_DATABASE_URL`` | ``sqlite:///<var>/<service>.db``; a ``postgresql://`` URL switches to PostgreSQL |
 | ``<SERVICE>_HTTP`` | ``127.0.0.1:8001`` … ``8004`` (intake, dispatch, parts, feedback) |
-| ``AFTERSALES_SECRET`` | a development secret (a warning is logged); signs API keys |
+| ``AFTERSALES_MODE`` | ``production``: a service refuses to start without a good ``AFTERSALES_SECRET``; ``development`` (``make run``, tests) falls back to the public development secret |
+| ``AFTERSALES_SECRET`` | signs API keys; in production required, at least 32 characters, not a published value |
+| ``AFTERSALES_SECRET_PREVIOUS`` | empty; during a secret rotation, keys signed with this one still verify |
+| ``AFTERSALES_KEY_DEFAULT_EXPIRY`` | ``90d``: lifetime of a key issued without ``--expires`` |
+| ``AFTERSALES_KEY_MAX_EXPIRY`` | ``365d``: the longest lifetime a key may be issued with (and still verifies with) |
 | ``AFTERSALES_RETRY_DELAYS_MS`` | ``1000,10000,60000``: one retry per delay, then the message is parked |
 | ``AFTERSALES_RELAY_INTERVAL`` | ``1.0`` seconds between outbox polls (the relay is also woken on commit) |
 | ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
@@ -28,6 +32,85 @@ from pathlib import Path
 DEFAULT_PORTS = {"intake": 8001, "dispatch": 8002, "parts": 8003, "feedback": 8004}
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672//"
 DEV_SECRET = "aftersales-development-secret-change-me"
+MODES = ("production", "development")
+MIN_SECRET_LENGTH = 32
+# Values published in this repository or commonly used as placeholders: never a production secret.
+KNOWN_SECRETS = frozenset({DEV_SECRET, "change-me-in-production", "change-me", "changeme",
+                           "secret", "test-secret", "password", "aftersales"})
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which variable and why."""
+
+
+def mode(env=os.environ) -> str:
+    value = env.get("AFTERSALES_MODE", "production").strip().lower() or "production"
+    if value not in MODES:
+        raise ConfigError(f"AFTERSALES_MODE must be production or development, not {value!r}")
+    return value
+
+
+def secret_problem(secret: str | None) -> str | None:
+    """Why ``secret`` may not sign keys in production, or None when it may."""
+    if not secret:
+        return "is not set"
+    if secret.strip().lower() in KNOWN_SECRETS:
+        return "is a published placeholder value (anyone can sign keys with it)"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(secret)) < 8:
+        return "has fewer than 8 distinct characters"
+    return None
+
+
+def check_secrets(settings: dict) -> None:
+    """In production mode, ConfigError unless the current (and any previous) secret is good.
+    ``settings`` is the ``AFTERSALES`` part of :func:`service_config`."""
+    if settings.get("mode", "production") != "production":
+        return
+    problems = []
+    why = secret_problem(settings.get("secret"))
+    if why:
+        problems.append(f"AFTERSALES_SECRET {why}")
+    for prev in settings.get("previous_secrets") or []:
+        why = secret_problem(prev)
+        if why:
+            problems.append(f"AFTERSALES_SECRET_PREVIOUS {why}")
+    if problems:
+        raise ConfigError(
+            "refusing to start in production mode: " + "; ".join(problems) + ". Set "
+            f"AFTERSALES_SECRET to a random value of at least {MIN_SECRET_LENGTH} characters "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`), or set "
+            "AFTERSALES_MODE=development on a developer's machine.")
+
+
+def signing_secret(env=os.environ) -> str:
+    """The secret new keys are signed with (the development one only in development mode)."""
+    secret = env.get("AFTERSALES_SECRET", "")
+    if mode(env) == "development":
+        return secret or DEV_SECRET
+    check_secrets({"mode": "production", "secret": secret})
+    return secret
+
+
+def verification_secrets(settings: dict) -> list[str]:
+    """Current secret first, then the previous ones accepted during a rotation."""
+    return [s for s in [settings.get("secret"), *(settings.get("previous_secrets") or [])] if s]
+
+
+def key_expiry(env=os.environ) -> tuple[int, int]:
+    """(default, maximum) key lifetime in seconds."""
+    from .auth import parse_duration
+    try:
+        default = parse_duration(env.get("AFTERSALES_KEY_DEFAULT_EXPIRY", "90d"),
+                                 "AFTERSALES_KEY_DEFAULT_EXPIRY")
+        maximum = parse_duration(env.get("AFTERSALES_KEY_MAX_EXPIRY", "365d"),
+                                 "AFTERSALES_KEY_MAX_EXPIRY")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if default > maximum:
+        raise ConfigError("AFTERSALES_KEY_DEFAULT_EXPIRY is longer than AFTERSALES_KEY_MAX_EXPIRY")
+    return default, maximum
 
 
 def var_dir(env=os.environ) -> Path:
@@ -67,7 +150,10 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
         "AFTERSALES": {
             "service": service,
             "database_url": database_url(service, env),
-            "secret": env.get("AFTERSALES_SECRET", DEV_SECRET),
+            "mode": mode(env),
+            "secret": env.get("AFTERSALES_SECRET") or (DEV_SECRET if mode(env) == "development" else ""),
+            "previous_secrets": [s for s in env.get("AFTERSALES_SECRET_PREVIOUS", "").split(",") if s],
+            "key_max_lifetime": key_expiry(env)[1],
             "retry_delays_ms": retry_delays_ms(env),
             "relay_interval": float(env.get("AFTERSALES_RELAY_INTERVAL", "1.0")),
             "pool_size": max(max_workers + 2, 5),

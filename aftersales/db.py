@@ -31,6 +31,7 @@ def make_engine(url: str, pool_size: int = 12) -> Engine:
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_size=1, max_overflow=0, pool_timeout=60,
+            hide_parameters=True,   # error texts never carry bound values (personal data)
         )
 
         @event.listens_for(engine, "connect")
@@ -48,7 +49,8 @@ def make_engine(url: str, pool_size: int = 12) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
+                         hide_parameters=True)
 
 
 def is_postgres(engine: Engine) -> bool:

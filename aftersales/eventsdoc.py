@@ -36,6 +36,11 @@ def _fields(model) -> str:
     return "\n".join(rows)
 
 
+def _source_order(source: str) -> int:
+    """The services in their order, then other publishers (the ``keys`` command)."""
+    return topology.SERVICES.index(source) if source in topology.SERVICES else len(topology.SERVICES)
+
+
 def render() -> str:
     out = [
         "# Events",
@@ -68,7 +73,7 @@ def render() -> str:
         "| type | version | exchange | published by | consumed by | meaning |",
         "|---|---|---|---|---|---|",
     ]
-    specs = sorted(EVENTS.values(), key=lambda s: (topology.SERVICES.index(s.source), s.type, s.version))
+    specs = sorted(EVENTS.values(), key=lambda s: (_source_order(s.source), s.type, s.version))
     for s in specs:
         consumers = ", ".join(topology.consumers_of(s.type)) or "(integrations)"
         out.append(f"| `{s.type}` | {s.version} | `{s.exchange}` | {s.source} | {consumers} | {s.summary} |")

@@ -1,9 +1,11 @@
 """Structured JSON logs with personal data masked.
 
 Every record is one JSON line with ``service``, ``level``, ``logger``, ``message`` and, when
-the worker handles an event, ``event_id`` and ``ticket_no`` for correlation. Phone numbers
-and customer names never reach a log in full: :func:`mask_phone` / :func:`mask_name`, and a
-filter that masks phone-like digit runs in every message.
+the worker handles an event, ``event_id`` and ``ticket_no`` for correlation. Phone numbers,
+e-mail addresses and customer names never reach a log in full: :func:`mask_phone` /
+:func:`mask_email` / :func:`mask_name`, and a filter that masks phone-like digit runs and
+e-mail addresses in every message. Database engines hide bound parameters from their error
+texts (``aftersales/db.py``), so a failed INSERT does not carry a customer's name either.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import sys
 import threading
 
 # Chinese mobile and landline numbers, optionally with +86; not ticket numbers or dates
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_RUN = re.compile(r"(?<![\w-])((?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8}))(?!\w)")
 
 
@@ -32,8 +35,17 @@ def mask_name(name: str | None) -> str:
     return name[0] + "*" * (len(name) - 1) if len(name) > 1 else "*"
 
 
+def mask_email(email: str | None) -> str:
+    """``zhang@example.com`` -> ``z***@example.com``."""
+    if not email:
+        return ""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else mask_name(email)
+
+
 def mask_text(text: str) -> str:
-    """Mask every phone-number-like run of digits in free text."""
+    """Mask every phone-number-like run of digits and every e-mail address in free text."""
+    text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     return _PHONE_RUN.sub(lambda m: mask_phone(m.group(1)), text)
 
 

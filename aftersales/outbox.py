@@ -44,6 +44,17 @@ inbox = Table(
 )
 
 
+# Key ids revoked with `aftersales keys revoke` (the key_revoked event); every service keeps
+# its own copy and refuses those keys (aftersales/revocation.py).
+revoked_keys = Table(
+    "revoked_keys", reliability_metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("subject", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+)
+
+
 class DuplicateEvent(Exception):
     """The event was processed already (found in the inbox)."""
 

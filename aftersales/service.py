@@ -19,14 +19,16 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from . import logs, metrics
-from .auth import AuthError, Forbidden, principal_from_header
+from . import access, logs, metrics
+from .auth import MAX_LIFETIME, AuthError, Forbidden, principal_from_header
+from .config import check_secrets, verification_secrets
 from .contracts import topology
 from .db import make_engine, migrate, ping, session_factory
 from .errors import Conflict, Gone, InvalidInput, NotFound
 from .messaging import broker
 from .messaging.relay import OutboxRelay
 from .outbox import UnitOfWork, outbox_backlog
+from .revocation import RevokedKeys, key_revocations
 from .web import error_response, http, json_response  # noqa: F401 (services import them here)
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,15 @@ class StoreAccess:
         return metrics.exposition(self._store.collector)
 
     def principal(self, request):
-        return principal_from_header(self.config["secret"], request.headers.get("Authorization"))
+        p = principal_from_header(verification_secrets(self.config),
+                                  request.headers.get("Authorization"),
+                                  max_lifetime=self.config.get("key_max_lifetime", MAX_LIFETIME))
+        if p.key_id in self._store.revoked:
+            raise AuthError(f"API key {p.key_id} has been revoked")
+        return p
+
+    def record_revocation(self, envelope):
+        self._store.revoked.record(envelope)
 
 
 class Store(DependencyProvider):
@@ -65,9 +75,11 @@ class Store(DependencyProvider):
     def setup(self):
         self.settings = self.container.config["AFTERSALES"]
         self.service = self.settings["service"]
+        check_secrets(self.settings)   # production mode: no start without a good secret
         self.engine = make_engine(self.settings["database_url"], self.settings.get("pool_size", 12))
         migrate(self.engine, self.migrations_dir)
         self.sessions = session_factory(self.engine)
+        self.revoked = RevokedKeys(self.engine)
         self.relay = OutboxRelay(self.engine, self.container.config["AMQP_URI"],
                                  self.settings["retry_delays_ms"],
                                  interval=self.settings.get("relay_interval", 1.0),
@@ -253,13 +265,15 @@ def report_response(service, request, route: str, build, to_csv, filename):
 
 def json_api(route: str):
     """Wrap an ``@http`` method: its return value ``(status, doc)`` becomes a JSON response,
-    and the platform's exceptions become JSON errors (401, 403, 404, 409, 410, 422)."""
+    and the platform's exceptions become JSON errors (401, 403, 404, 409, 410, 422). A role
+    the table of ``aftersales/access.py`` does not list for the route gets 403 first."""
 
     def deco(fn):
         @functools.wraps(fn)
         def wrapper(self, request, *args, **kwargs):
             started = time.monotonic()
             try:
+                access.check(self, request, route)   # the role table, before the body is read
                 status, doc = fn(self, request, *args, **kwargs)
                 resp = json_response(status, doc)
             except AuthError as exc:
@@ -288,7 +302,8 @@ def json_api(route: str):
 
 
 class BaseService:
-    """``/health`` and ``/metrics`` for every service; subclasses set ``name`` and ``store``."""
+    """``/health``, ``/metrics`` and revoked API keys (``key_revoked``) for every service;
+    subclasses set ``name`` and ``store``."""
 
     name = "base"
     store: StoreAccess
@@ -300,6 +315,10 @@ class BaseService:
         return json_response(200 if ok else 503,
                              {"service": self.name, "status": "ok" if ok else "degraded",
                               "checks": checks})
+
+    @key_revocations
+    def on_key_revoked(self, envelope):
+        self.store.record_revocation(envelope)
 
     @http("GET", "/metrics")
     def metrics_endpoint(self, request):

@@ -77,14 +77,14 @@ def _wait(probe, timeout: float, what: str):
 class Simulator:
     def __init__(self, args):
         env = os.environ
-        self.secret = env.get("AFTERSALES_SECRET", cfg.DEV_SECRET)
+        self.secret = cfg.signing_secret(env)
         self.amqp_uri = env.get("AMQP_URI", cfg.DEFAULT_AMQP_URI)
         self.intake = args.intake_url or f"http://{cfg.http_address('intake')}"
         self.dispatch = args.dispatch_url or f"http://{cfg.http_address('dispatch')}"
         self.feedback = f"http://{cfg.http_address('feedback')}"
         self.timeout = args.timeout
         self.http = requests.Session()
-        self.hq = {"Authorization": f"Bearer {issue_key(self.secret, 'HQ', 'admin')}"}
+        self.hq = {"Authorization": f"Bearer {issue_key(self.secret, 'HQ', 'admin', subject='simulator')}"}
         self.source = f"sim-{uuid.uuid4().hex[:6]}"
         self.outcomes: dict[str, dict] = {}
         self.busy: dict[tuple[str, str], str] = {}   # (branch, serial) -> its open ticket

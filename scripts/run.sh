@@ -20,6 +20,12 @@ bash scripts/ensure-venv.sh
 bash scripts/ensure-broker.sh
 
 export AFTERSALES_VAR_DIR="${AFTERSALES_VAR_DIR:-$ROOT/var}"
+# A developer's machine: development mode, where a missing AFTERSALES_SECRET means the public
+# development secret (production mode, the default everywhere else, refuses to start so).
+export AFTERSALES_MODE="${AFTERSALES_MODE:-development}"
+if [ -z "${AFTERSALES_SECRET:-}" ]; then
+  warn "AFTERSALES_SECRET is not set: development mode, API keys are signed with the PUBLIC development secret (never do this in production)"
+fi
 LOGS="$AFTERSALES_VAR_DIR/log"
 RUN="$AFTERSALES_VAR_DIR/run"
 mkdir -p "$LOGS" "$RUN"
@@ -153,7 +159,7 @@ while :; do
   sleep 1
 done
 
-KEY=$("$PY" -m aftersales keys issue --branch HQ --role admin)
+KEY=$("$PY" -m aftersales keys issue --branch HQ --role admin --subject make-run-demo --expires 7d)
 echo
 say "the after-sales platform is running; Ctrl-C stops it"
 printf '    %-9s %-24s %-32s %s\n' service API health metrics
@@ -168,7 +174,9 @@ cat <<EOT
       curl -s -H "Authorization: Bearer \$KEY" $(url 0)/api/v1/tickets
     play phone centers, engineers and customers (in another terminal):
       make demo
-    more keys:   .venv/bin/aftersales keys issue --branch SH --role agent
+    more keys (development mode, as here):
+      AFTERSALES_MODE=development .venv/bin/aftersales keys issue --branch SH --role agent --subject SH-A001
+      .venv/bin/aftersales keys list      .venv/bin/aftersales keys revoke KID
     logs:        $LOGS/<service>.log        data: $AFTERSALES_VAR_DIR
 
 EOT

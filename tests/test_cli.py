@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -15,11 +16,13 @@ from tests.support.broker import publish_raw, wait_parked
 from tests.support.fixtures import SECRET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VAR = tempfile.mkdtemp(prefix="aftersales-cli-test-")   # the keys ledger goes here, not var/
 
 
 def aftersales(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "aftersales", *args], cwd=ROOT,
-                          env={**os.environ, "AFTERSALES_SECRET": SECRET, **env},
+                          env={**os.environ, "AFTERSALES_SECRET": SECRET, "AFTERSALES_MODE": "development",
+                               "AFTERSALES_VAR_DIR": VAR, **env},
                           capture_output=True, text=True, timeout=120)
 
 

@@ -156,7 +156,7 @@ class TicketOpenedV1(_Schema):
 class CustomerContactedV1(_Schema):
     ticket_no: str
     contacted_at: datetime
-    by: str = Field(min_length=1, description="who contacted the customer (key id / role)")
+    by: str = Field(min_length=1, description="who contacted the customer (the API key's subject)")
     channel: Literal["phone", "sms", "email", "wechat", "onsite"] = "phone"
     note: str | None = None
 
@@ -372,7 +372,7 @@ class PartsRequestApprovedV1(_Schema):
     request_id: str
     ticket_no: str
     in_warranty: bool
-    approved_by: str = Field(description="the manager's key id, or `auto` (auto-approval rule)")
+    approved_by: str = Field(description="the manager (the API key's subject), or `auto` (auto-approval rule)")
     auto_approved: bool
     approved_at: datetime
     currency: Literal["CNY"] = "CNY"
@@ -793,3 +793,5 @@ _register("feedback", "complaint_confirmed", 1, ComplaintConfirmedV1,
 _register("feedback", "return_visit_completed", 1, ReturnVisitCompletedV1,
           "A return visit's outcome was recorded; `problem_found` also opens a new request "
           "through the phone-center contract (source `return_visit`).")
+
+from . import keys as _keys  # noqa: E402,F401  (registers key_revoked; kept in its own module)

@@ -62,12 +62,16 @@ QUEUES: tuple[QueueSpec, ...] = (
         # parts of the job's requests (quotes, appointments and the SLA board use them)
         "parts_request_approved", "parts_request_rejected", "parts_reserved",
         "parts_transfer_started", "parts_backordered", "parts_shipped", "parts_delivered")),
-    QueueSpec("aftersales.parts.events", "parts", _events("job_completed", "parts_requested")),
+    QueueSpec("aftersales.parts.events", "parts", _events(
+        # intake's warranty decision per ticket (parts requests take it from there)
+        "ticket_opened", "job_completed", "parts_requested")),
     QueueSpec("aftersales.feedback.events", "feedback", _events(
         # customers (for surveys and visits) and complaints; closed jobs start the survey and
         # the return visits; the rest feeds the quality statistics
         "ticket_opened", "job_closed", "job_diagnosed", "sla_stage_completed",
         "parts_consumed")),
+    # every service keeps its own list of revoked API keys
+    *(QueueSpec(f"aftersales.{s}.keys", s, _events("key_revoked")) for s in SERVICES),
 )
 
 
@@ -86,6 +90,10 @@ def queue(name: str) -> QueueSpec:
         if q.name == name:
             return q
     raise LookupError(f"unknown queue {name!r}")
+
+
+def keys_queue(service: str) -> str:
+    return f"aftersales.{service}.keys"
 
 
 def parking_queue(service: str) -> str:

@@ -16,6 +16,7 @@ import amqp
 
 from ..contracts import topology
 from ..contracts.envelope import utcnow
+from ..logs import mask_text
 from . import broker
 
 PARK_HEADERS = ("x-parked-id", "x-parked-reason", "x-parked-at", "x-original-queue")
@@ -28,7 +29,7 @@ def park_message(channel, service: str, *, body: bytes, properties: dict, header
     parked_id = str(uuid.uuid4())
     hdrs = {k: v for k, v in (headers or {}).items() if k not in PARK_HEADERS}
     hdrs.update({
-        "x-parked-id": parked_id, "x-parked-reason": reason[:2000],
+        "x-parked-id": parked_id, "x-parked-reason": mask_text(reason)[:2000],
         "x-parked-at": utcnow().isoformat(), "x-original-queue": queue, "x-attempts": attempts,
     })
     props = {k: v for k, v in properties.items()

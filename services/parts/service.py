@@ -57,7 +57,6 @@ class LineBody(_Body):
 class RequestBody(_Body):
     ticket_no: str = Field(min_length=1, max_length=40)
     branch: str | None = Field(default=None, max_length=20)
-    in_warranty: bool
     lines: list[LineBody] = Field(min_length=1, max_length=100)
     note: str | None = Field(default=None, max_length=2000)
 
@@ -189,7 +188,7 @@ class PartsService(BaseService):
         branch = handlers.branch_for(principal, body.branch, settings.branches)
         outcome = handlers.create_request(
             self.store.uow(), settings, ticket_no=body.ticket_no, branch=branch,
-            in_warranty=body.in_warranty, lines=[(l.sku, l.quantity) for l in body.lines],
+            lines=[(l.sku, l.quantity) for l in body.lines],
             requested_by=handlers.who(principal), note=body.note)
         return 201, self._count(outcome)
 

@@ -25,3 +25,18 @@ def repair_request(**overrides) -> dict:
         else:
             body[k] = v
     return body
+
+
+def ticket_opened(ticket_no, branch="SH", category="fault", priority="C", at=None,
+                  warranty="in_warranty", **req):
+    """Intake's ``ticket_opened`` for ``ticket_no`` (``warranty``: its warranty status)."""
+    from aftersales.outbox import make_envelope
+    body = repair_request(branch=branch, **req)
+    return make_envelope("intake", "ticket_opened", {
+        "ticket_no": ticket_no, "request_id": body["request_id"], "source": body["source"],
+        "channel": body["channel"], "received_at": body["received_at"], "priority": priority,
+        "category": category, "needs_visit": category != "complaint",
+        "customer": body["customer"], "site": body["site"], "asset": body["asset"],
+        "fault": {**body["fault"], "category": category},
+        "warranty": {"status": warranty}}, ticket_no=ticket_no, branch=branch,
+        occurred_at=at)

@@ -17,7 +17,10 @@ from . import broker as b
 
 RETRY_DELAYS_MS = [100, 300]
 PG_ADMIN_URL = os.environ.get("AFTERSALES_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Tests run in development mode with an explicit test secret, as `make run` does with the
+# development one; the tests of production mode start services with mode="production".
 SECRET = "test-secret"
+MODE = "development"
 
 
 def free_port() -> int:
@@ -126,7 +129,7 @@ class ServiceHarness:
     def config(self, name, **overrides):
         port = self.ports.setdefault(name, free_port())
         settings = dict(AMQP_URI=self.broker_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
-                        database_url=self.database_urls[name], secret=SECRET,
+                        database_url=self.database_urls[name], secret=SECRET, mode=MODE,
                         retry_delays_ms=RETRY_DELAYS_MS, relay_interval=0.2)
         settings.update(overrides)
         return cfg.service_config(name, env={}, **settings)

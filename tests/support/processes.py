@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class System:
     def __init__(self, broker_uri: str, workdir: Path, **extra_env):
         self.env = {**os.environ, "AMQP_URI": broker_uri, "AFTERSALES_SECRET": SECRET,
+                    "AFTERSALES_MODE": "development",
                     "AFTERSALES_VAR_DIR": str(workdir), "AFTERSALES_RETRY_DELAYS_MS": "100,300",
                     "AFTERSALES_RELAY_INTERVAL": "0.2", "PYTHONUNBUFFERED": "1", **extra_env}
         for name in SERVICES:

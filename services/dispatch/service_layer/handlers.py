@@ -260,7 +260,7 @@ def act(uow, principal: Principal, ticket_no: str, action: str, body: dict,
         uow.jobs.save(job)
         history = uow.jobs.assignments(ticket_no)
         uow.commit()
-    log.info("%s: %s by %s (%s)%s", ticket_no, action, principal.key_id, principal.role,
+    log.info("%s: %s by %s (%s)%s", ticket_no, action, principal.actor, principal.role,
              f"; reassigned to {reassigned}" if reassigned else "")
     return job_view(job, history)
 
@@ -321,10 +321,10 @@ def _step(uow, policies, principal, job: model.Job, action: str, data, now: date
                                         "parts_request_ids": list(q.parts_request_ids),
                                         "issued_at": now})
     elif action == "quote_decision":
-        job.decide_quote(data.approved, now, principal.key_id)
+        job.decide_quote(data.approved, now, principal.actor)
         _pub(uow, job, "quote_decided", {"approved": data.approved,
                                          "total": model.money(job.quote["total"]),
-                                         "decided_at": now, "recorded_by": principal.key_id})
+                                         "decided_at": now, "recorded_by": principal.actor})
     elif action == "complete":
         parts = [p.model_dump(mode="json") for p in data.parts_used]
         job.complete(now, data.summary, parts)
@@ -356,7 +356,7 @@ def _step(uow, policies, principal, job: model.Job, action: str, data, now: date
             raise model.InvalidTransition(
                 f"cannot request parts for job {job.ticket_no}: it is {job.status!r}")
         _pub(uow, job, "parts_requested", {
-            "requested_by": principal.engineer_id or principal.key_id,
+            "requested_by": principal.actor,
             "in_warranty": not job.chargeable,
             "lines": [{"sku": p.sku, "quantity": p.quantity} for p in data.lines],
             "note": data.note})
@@ -420,7 +420,7 @@ def assign(uow, principal: Principal, ticket_no: str, body: dict, policies=None)
         uow.jobs.save(job)
         history = uow.jobs.assignments(ticket_no)
         uow.commit()
-    log.info("%s: reassigned by %s to %s", ticket_no, principal.key_id, job.engineer_id or
+    log.info("%s: reassigned by %s to %s", ticket_no, principal.actor, job.engineer_id or
              job.escalated_to)
     return job_view(job, history)
 

@@ -76,7 +76,7 @@ def put_engineer(uow, principal: Principal, engineer_id: str, body: dict) -> tup
             principal.require_branch(existing.branch)
         created = uow.engineers.upsert(engineer)
         uow.commit()
-    log.info("roster: %s %s by %s", engineer_id, "added" if created else "updated", principal.key_id)
+    log.info("roster: %s %s by %s", engineer_id, "added" if created else "updated", principal.actor)
     return (201 if created else 200), engineer_view(engineer)
 
 

@@ -194,7 +194,7 @@ def pause(uow, policies, principal: Principal, ticket_no: str, body: dict,
             raise NotFound(f"no job {ticket_no}")
         if uow.sla.open_pause(ticket_no):
             raise Conflict(f"{ticket_no} is already waiting on the customer")
-        uow.sla.start_pause(ticket_no, now, reason[:2000], principal.key_id)
+        uow.sla.start_pause(ticket_no, now, reason[:2000], principal.actor)
         recompute_in(uow, policies, ticket_no, None, f"paused: {reason[:200]}")
         view = clocks_view(uow, ticket_no, now)
         uow.commit()

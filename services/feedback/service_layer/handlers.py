@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from aftersales.auth import Principal
+from aftersales.auth import Forbidden, Principal
 from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import (JobClosedV1, JobDiagnosedV1, PartsConsumedV1,
                                          SlaStageCompletedV1, TicketOpenedV1)
@@ -58,7 +58,7 @@ class Outcome:
 
 
 def who(principal: Principal) -> str:
-    return principal.engineer_id or f"{principal.role}:{principal.key_id}"
+    return principal.actor   # the key's subject (a staff or system id)
 
 
 def branch_for(principal: Principal, branch: str | None, branches: dict) -> str:
@@ -571,10 +571,15 @@ def list_plans(uow, principal: Principal) -> dict:
         return {"plans": [plan_doc(p) for p in uow.plans.all()]}
 
 
-def put_plan(uow, principal: Principal, plan_id: str, doc: dict, now: datetime | None = None) -> dict:
+def _require_hq_manager(principal: Principal) -> None:
+    """Visit plans span every branch: managed (and run) by HQ's managers only."""
     principal.require_role("manager")
     if not principal.is_hq:
-        raise InvalidInput([{"field": "plan_id", "message": "plans are managed by HQ"}])
+        raise Forbidden("visit plans are managed by HQ: a branch key may not change or run them")
+
+
+def put_plan(uow, principal: Principal, plan_id: str, doc: dict, now: datetime | None = None) -> dict:
+    _require_hq_manager(principal)
     errors = rv.plan_errors(doc)
     if errors:
         raise InvalidInput(errors)
@@ -596,7 +601,7 @@ def _generate(uow, plan: rv.Plan, year: int, now: datetime) -> int:
 def generate_plan(uow, principal: Principal, plan_id: str, year: int,
                   now: datetime | None = None) -> dict:
     """Schedule a plan's visits for a year now (again: only new projects are added)."""
-    principal.require_role("manager")
+    _require_hq_manager(principal)
     with uow:
         plan = uow.plans.get(plan_id)
         if plan is None:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from aftersales.outbox import make_envelope
 from tests.support.broker import publish_event
-from tests.support.data import repair_request
+from tests.support.data import repair_request, ticket_opened  # noqa: F401
 from tests.support.fixtures import auth
 
 SERVICE = "feedback"
@@ -22,18 +22,6 @@ def ticket(branch="SH") -> str:
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def ticket_opened(ticket_no, branch="SH", category="fault", priority="C", at=None, **req):
-    body = repair_request(branch=branch, **req)
-    return make_envelope("intake", "ticket_opened", {
-        "ticket_no": ticket_no, "request_id": body["request_id"], "source": body["source"],
-        "channel": body["channel"], "received_at": body["received_at"], "priority": priority,
-        "category": category, "needs_visit": category != "complaint",
-        "customer": body["customer"], "site": body["site"], "asset": body["asset"],
-        "fault": {**body["fault"], "category": category},
-        "warranty": {"status": "in_warranty"}}, ticket_no=ticket_no, branch=branch,
-        occurred_at=at)
 
 
 def job_closed(ticket_no, branch="SH", engineer_id="E-SH-007", at=None, first_time_fix=True,

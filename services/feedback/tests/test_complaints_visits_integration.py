@@ -137,7 +137,7 @@ def test_visit_plans_are_managed_by_hq_and_schedule_matching_projects(services, 
     body = {"name": "雨季屋面防水检查", "kind": "seasonal", "month": 5, "day": 20,
             "keywords": ["屋面"]}
     call(http, services, "PUT", "/api/v1/visit-plans/roof-check", key=("SH", "manager"),
-         json=body, expect=422)
+         json=body, expect=403)
     r = call(http, services, "PUT", "/api/v1/visit-plans/roof-check", key=("HQ", "manager"),
              json={**body, "month": 13}, expect=422)
     assert r.json()["errors"][0]["field"] == "month"
@@ -145,6 +145,7 @@ def test_visit_plans_are_managed_by_hq_and_schedule_matching_projects(services, 
          json=body, expect=200)
     year = datetime.now(timezone.utc).year + 1
     gen = f"/api/v1/visit-plans/roof-check/generate?year={year}"
+    call(http, services, "POST", gen, key=("SH", "manager"), expect=403)   # HQ only (issue #13)
     assert call(http, services, "POST", gen, key=("HQ", "manager"), expect=200).json()["scheduled"] >= 1
     assert call(http, services, "POST", gen, key=("HQ", "manager"), expect=200).json()["scheduled"] == 0
     planned = call(http, services, "GET", "/api/v1/return-visits", expect=200,

@@ -220,7 +220,7 @@ def record_contact(uow, ticket_no: str, principal, channel: str = "phone",
         _guard(model.check_contact, t["status"])
         at = at or utcnow()
         env = _publish_and_record(uow, "customer_contacted", {
-            "ticket_no": ticket_no, "contacted_at": at.isoformat(), "by": principal.key_id,
+            "ticket_no": ticket_no, "contacted_at": at.isoformat(), "by": principal.actor,
             "channel": channel, "note": note}, ticket_no, t["branch"])
         first = t["first_contact_at"] is None
         if first:
@@ -241,9 +241,9 @@ def reclassify(uow, ticket_no: str, principal, *, priority: str | None, category
             "ticket_no": ticket_no, "priority": new_p, "category": new_c,
             "previous_priority": t["priority"], "previous_category": t["category"],
             "needs_visit": model.needs_visit(new_c) and t["intake_state"] != "linked",
-            "reason": reason, "by": principal.key_id}, ticket_no, t["branch"])
+            "reason": reason, "by": principal.actor}, ticket_no, t["branch"])
         uow.tickets.update(ticket_no, priority=new_p, category=new_c,
-                           classification_rule=f"agent:{principal.key_id}")
+                           classification_rule=f"agent:{principal.actor}")
         uow.commit()
         return {"ticket_no": ticket_no, "priority": new_p, "category": new_c}
 
@@ -254,7 +254,7 @@ def resolve_remotely(uow, ticket_no: str, principal, resolution: str) -> dict:
         _guard(model.check_resolve, t["status"])
         _publish_and_record(uow, "ticket_resolved", {
             "ticket_no": ticket_no, "resolved_at": utcnow().isoformat(), "resolution": resolution,
-            "by": principal.key_id}, ticket_no, t["branch"])
+            "by": principal.actor}, ticket_no, t["branch"])
         status = _refresh_status(uow, ticket_no, "resolved")
         uow.commit()
         return {"ticket_no": ticket_no, "status": status}
@@ -266,7 +266,7 @@ def cancel(uow, ticket_no: str, principal, reason: str) -> dict:
         _guard(model.check_cancel, t["status"])
         _publish_and_record(uow, "ticket_cancelled", {
             "ticket_no": ticket_no, "cancelled_at": utcnow().isoformat(), "reason": reason,
-            "by": principal.key_id}, ticket_no, t["branch"])
+            "by": principal.actor}, ticket_no, t["branch"])
         status = _refresh_status(uow, ticket_no, "cancelled")
         uow.commit()
         return {"ticket_no": ticket_no, "status": status}
@@ -281,7 +281,7 @@ def split(uow, ticket_no: str, principal, reason: str) -> dict:
         uow.tickets.update(ticket_no, intake_state="open", linked_to=None)
         env = _publish_opened(uow, uow.tickets.get(ticket_no), split_from=was_linked_to)
         uow.tickets.add_timeline(ticket_no, str(env.event_id), "ticket_split", "intake",
-                                 env.occurred_at, {"reason": reason, "by": principal.key_id})
+                                 env.occurred_at, {"reason": reason, "by": principal.actor})
         status = _refresh_status(uow, ticket_no, "open")
         uow.commit()
         return {"ticket_no": ticket_no, "status": status}

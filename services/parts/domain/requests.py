@@ -3,7 +3,7 @@
 Pure Python: no framework, database or broker imports.
 
 A request names a ticket and lines of SKU and quantity. It is approved by the branch's
-technical-support manager, or automatically when it is in warranty and worth less than a
+technical-support manager, or automatically when it is in warranty and the ticket's auto-approved total stays under a
 threshold (at cost price: what the company pays). Once approved, each line is served from
 the branch's own warehouse first, then by transfer from the nearest branches that have the
 part available, and what is left is backordered from the supplier with the part's lead time.
@@ -163,9 +163,12 @@ class PartsRequest:
         self.reason = reason
 
 
-def auto_approves(in_warranty: bool, cost_total: Decimal, limit: Decimal) -> bool:
-    """In-warranty requests worth less than ``limit`` (at cost) need no manager."""
-    return in_warranty and cost_total < limit
+def auto_approves(in_warranty: bool, cost_total: Decimal, limit: Decimal,
+                  ticket_before: Decimal = Decimal(0)) -> bool:
+    """In-warranty requests need no manager while the ticket's total (at cost) of requests
+    approved so without one, this one included, stays under ``limit``: splitting an order
+    into small requests does not avoid the manager."""
+    return in_warranty and ticket_before + cost_total < limit
 
 
 # -- where the parts come from ------------------------------------------------------------------

@@ -23,6 +23,7 @@ from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError
 
 from ..domain import model, reports, requests as rq, returns as rma
 from ..domain.model import LedgerEntry, Part, StockError, StockPosition
+from . import warranty
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def new_id(prefix: str) -> str:
 
 
 def who(principal: Principal) -> str:
-    return principal.engineer_id or f"{principal.role}:{principal.key_id}"
+    return principal.actor   # the key's subject (a staff or system id)
 
 
 def branch_for(principal: Principal, branch: str | None, branches: dict,
@@ -136,15 +137,16 @@ def _lines_or_errors(uow, lines: list[tuple[str, int]], field_name: str = "lines
     return catalogue, errors
 
 
-def create_request(uow, settings: Settings, *, ticket_no: str, branch: str, in_warranty: bool,
+def create_request(uow, settings: Settings, *, ticket_no: str, branch: str,
                    lines: list[tuple[str, int]], requested_by: str, note: str | None = None,
                    source: str = "http") -> Outcome:
-    """A parts request over HTTP: InvalidInput for unknown SKUs; auto-approved (and
-    fulfilled) when the rule allows, else waiting for the branch manager."""
+    """A parts request over HTTP (warranty: the ticket's, ``warranty.py``): InvalidInput for
+    unknown SKUs; auto-approved (and fulfilled) when the rule allows, else waits for the manager."""
     with uow:
         catalogue, errors = _lines_or_errors(uow, lines)
         if errors:
             raise InvalidInput(errors)
+        in_warranty = warranty.in_warranty_for(uow, ticket_no, branch)
         outcome = _create(uow, settings, catalogue, ticket_no=ticket_no, branch=branch,
                           in_warranty=in_warranty, lines=lines, requested_by=requested_by,
                           note=note, source=source)
@@ -168,6 +170,7 @@ def request_from_event(uow, env: Envelope, settings: Settings) -> Outcome | None
         if uow.requests.by_event(str(env.event_id)) is not None:
             uow.commit()
             return None
+        warranty.record_dispatch_decision(uow, ask.ticket_no, branch, ask.in_warranty)
         catalogue, errors = _lines_or_errors(uow, lines)
         now = utcnow()
         if errors:
@@ -199,10 +202,11 @@ def _create(uow, settings: Settings, catalogue: dict[str, Part], *, ticket_no, b
     req.history.append({"action": "create", "to": rq.PENDING, "by": requested_by,
                         "at": now.isoformat(), "source": source})
     outcome = Outcome()
-    if rq.auto_approves(in_warranty, req.cost_total, settings.auto_approve_limit):
+    before = warranty.auto_approved_before(uow, ticket_no)
+    if rq.auto_approves(in_warranty, req.cost_total, settings.auto_approve_limit, before):
         uow.catalogue.lock(req.quantities())
-        req.approve("auto", now, auto=True,
-                    note=f"in warranty, cost {req.cost_total} < {settings.auto_approve_limit}")
+        req.approve("auto", now, auto=True, note=f"in warranty, ticket's cost {before} + "
+                    f"{req.cost_total} < {settings.auto_approve_limit}")
         uow.requests.add(req, source_event_id)
         book = StockBook(uow, now)
         outcome.backorders = _approve_and_fulfil(uow, book, req, settings, catalogue)
@@ -585,6 +589,8 @@ def handle_event(uow, env: Envelope, settings: Settings) -> object:
         return consume_for_job(uow, env, settings.branches)
     if env.type == "parts_requested":
         return request_from_event(uow, env, settings)
+    if env.type == "ticket_opened":
+        return warranty.record_ticket_opened(uow, env)
     log.info("parts ignores %s events (event %s)", env.type, env.event_id)
     return None
 

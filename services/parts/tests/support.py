@@ -6,6 +6,7 @@ import uuid
 
 from aftersales.outbox import make_envelope
 from tests.support.broker import publish_event
+from tests.support.data import ticket_opened
 from tests.support.fixtures import auth
 from tests.support.waiting import handled, wait_until
 
@@ -39,11 +40,24 @@ def set_stock(http, services, sku, levels: dict[str, int]) -> None:
              json={"kind": "stocktake", "sku": sku, "counted": counted}, expect=201)
 
 
+def open_ticket(services, ticket_no, branch="SH", in_warranty=True) -> None:
+    """Intake's ``ticket_opened`` reaches parts with the ticket's warranty decision."""
+    target = handled(SERVICE, QUEUE) + 1
+    publish(services, ticket_opened(ticket_no, branch=branch,
+                                    warranty="in_warranty" if in_warranty else "expired"))
+    wait_handled(target)
+
+
 def request_parts(http, services, lines, ticket_no=None, in_warranty=True, key=ENGINEER,
-                  expect=201, **extra) -> dict:
-    body = {"ticket_no": ticket_no or ticket(key[0] if key[0] != "HQ" else "SH"),
-            "in_warranty": in_warranty,
-            "lines": [{"sku": s, "quantity": q} for s, q in lines], **extra}
+                  expect=201, opened=True, **extra) -> dict:
+    """POST a parts request; first (``opened``) intake opens the ticket with the warranty
+    decision ``in_warranty`` (the client never says whether it is in warranty)."""
+    ticket_no = ticket_no or ticket(key[0] if key[0] != "HQ" else "SH")
+    if opened:
+        open_ticket(services, ticket_no, extra.get("branch") or ticket_no.split("-")[0],
+                    in_warranty)
+    body = {"ticket_no": ticket_no, "lines": [{"sku": s, "quantity": q} for s, q in lines],
+            **extra}
     r = call(http, services, "POST", "/api/v1/parts-requests", key=key, json=body, expect=expect)
     return r.json()
 

@@ -21,7 +21,7 @@ from services.parts.adapters.repository import CatalogueRepository, PartsUnitOfW
 from services.parts.domain import model
 from services.parts.domain import requests as rq
 from services.parts.domain.model import Part
-from services.parts.service_layer import handlers
+from services.parts.service_layer import handlers, warranty
 
 BRANCHES = {"SH": {"neighbours": ["HZ", "BJ"], "timezone": "Asia/Shanghai"},
             "HZ": {"neighbours": ["SH"], "timezone": "Asia/Shanghai"},
@@ -115,8 +115,11 @@ def test_invariants_hold_through_the_use_cases(opening, ops):
                                              counted=op[3])
                 elif kind == "request":
                     ticket = f"{op[1]}-20261122-{len(requests):04d}"
+                    with uow() as u:   # intake's warranty decision for the ticket
+                        warranty.record_dispatch_decision(u, ticket, op[1], op[3])
+                        u.commit()
                     out = handlers.create_request(
-                        uow(), SETTINGS, ticket_no=ticket, branch=op[1], in_warranty=op[3],
+                        uow(), SETTINGS, ticket_no=ticket, branch=op[1],
                         lines=list(op[2].items()), requested_by="E-1")
                     view = out.view
                     if view["status"] == rq.PENDING:

@@ -43,7 +43,7 @@ def test_a_returned_part_is_repaired_and_restocked_by_qc(services, watcher, http
 
     inspect(http, services, r["return_id"], "repaired_and_restocked", key=ENGINEER, expect=403)
     done = inspect(http, services, r["return_id"], "repaired_and_restocked", "更换触点后测试合格")
-    assert done["status"] == "inspected" and done["inspected_by"].startswith("qc:")
+    assert done["status"] == "inspected" and done["inspected_by"] == f"{QC[0]}-qc"   # the key's subject
     [inspected] = watcher.of_type("part_return_inspected", return_id=r["return_id"])
     assert inspected["data"]["decision"] == "repaired_and_restocked"
     assert inspected["data"]["note"] == "更换触点后测试合格"

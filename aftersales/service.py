@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from . import logs, metrics
 from .auth import AuthError, Forbidden, principal_from_header
+from .clock import utcnow
 from .contracts import topology
 from .db import make_engine, migrate, ping, session_factory
 from .errors import Conflict, Gone, InvalidInput, NotFound
@@ -132,10 +133,8 @@ class Store(DependencyProvider):
             with self.sessions() as session:
                 backlog, oldest = outbox_backlog(session)
                 lag = 0.0
-                if oldest is not None:
-                    if oldest.tzinfo is None:
-                        oldest = oldest.replace(tzinfo=timezone.utc)
-                    lag = max(0.0, (datetime.now(timezone.utc) - oldest).total_seconds())
+                if oldest is not None:   # aware UTC (UTCDateTime)
+                    lag = max(0.0, (utcnow() - oldest).total_seconds())
                 out.append(("aftersales_outbox_pending", "Events waiting in the outbox.",
                             ["service"], [((svc,), backlog)]))
                 out.append(("aftersales_outbox_lag_seconds",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from aftersales.contracts.envelope import utcnow
 from aftersales.outbox import UnitOfWork
+from aftersales.reference import timezone_of
 
 from ..domain.clocks import OPEN, StageClock
 from ..domain.policy import shift_calendar
@@ -71,11 +72,6 @@ class EngineerRepository:
         return int(self.session.execute(select(func.count()).select_from(engineers)).scalar_one())
 
 
-def _tz(branch: str) -> str:
-    from aftersales.reference import branches
-    return (branches().get(branch) or {}).get("timezone") or "Asia/Shanghai"
-
-
 def _engineer(r) -> Engineer:
     leave = tuple((datetime.fromisoformat(a).astimezone(timezone.utc),
                    datetime.fromisoformat(b).astimezone(timezone.utc))
@@ -84,7 +80,7 @@ def _engineer(r) -> Engineer:
                     skills=tuple(r["skills"] or ()), active=bool(r["active"]),
                     max_jobs=int(r["max_jobs"]), role=r["role"], zone=r["zone"],
                     levels=dict(r["skill_levels"] or {}),
-                    shift=shift_calendar(r["shift"], tz=_tz(r["branch"])),
+                    shift=shift_calendar(r["shift"], tz=timezone_of(r["branch"])),
                     leave=leave)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 # -- categories that need an engineer on site ---------------------------------------------
 VISIT_CATEGORIES = {"emergency_repair", "fault", "maintenance", "installation", "parts"}
@@ -103,6 +104,11 @@ DEFAULT_TERMS_MONTHS = {
     "replaced_part": 3,   # a part replaced under service carries 3 months of its own
 }
 REPLACED_PART_MONTHS = 3
+
+
+def local_date(at: datetime, tz: str) -> date:
+    """The branch-local calendar date of an instant (ticket numbers, warranty start dates)."""
+    return at.astimezone(ZoneInfo(tz)).date()
 
 
 def add_months(d: date, months: int) -> date:

@@ -77,3 +77,14 @@ def test_the_platform_clock_can_be_fixed_or_run_from_an_instant():
     assert abs(utcnow() - datetime.now(timezone.utc)) < timedelta(minutes=1)
     with pytest.raises(ValueError):
         clock.fixed(datetime(2028, 2, 29))
+
+
+def test_local_dates_and_months_are_the_branchs_not_utcs():
+    from aftersales.localtime import local_date, month_of, month_window
+    early = datetime(2026, 12, 31, 17, 30, tzinfo=timezone.utc)     # 1 January 01:30 in Shanghai
+    assert local_date(early, "Asia/Shanghai").isoformat() == "2027-01-01"
+    assert month_of(early, "Asia/Shanghai") == "2027-01" and month_of(early, "UTC") == "2026-12"
+    start, end = month_window("2028-02", "Asia/Shanghai")
+    assert start == datetime(2028, 1, 31, 16, tzinfo=timezone.utc)
+    assert end == datetime(2028, 2, 29, 16, tzinfo=timezone.utc)           # 29 days: leap year
+    assert month_window("2026-12", "Asia/Shanghai")[1] == datetime(2027, 1, 1, tzinfo=SHANGHAI)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+
+from aftersales.localtime import local_date
 
 # -- categories that need an engineer on site ---------------------------------------------
 VISIT_CATEGORIES = {"emergency_repair", "fault", "maintenance", "installation", "parts"}
@@ -106,9 +107,10 @@ DEFAULT_TERMS_MONTHS = {
 REPLACED_PART_MONTHS = 3
 
 
-def local_date(at: datetime, tz: str) -> date:
-    """The branch-local calendar date of an instant (ticket numbers, warranty start dates)."""
-    return at.astimezone(ZoneInfo(tz)).date()
+def replaced_part_starts_on(fitted_at: datetime, tz: str) -> date:
+    """A part fitted under service: its own warranty starts on the branch-local date (in the
+    branch's time zone ``tz``) of the instant it was fitted, not on the UTC date."""
+    return local_date(fitted_at, tz)
 
 
 def add_months(d: date, months: int) -> date:

@@ -304,7 +304,7 @@ def record_event(uow, env: Envelope) -> bool:
 def _register_replaced_parts(uow, env: Envelope, ticket: dict) -> None:
     """A part fitted under service carries its own warranty from the day it was fitted (the
     branch-local date)."""
-    fitted_on = model.local_date(env.occurred_at, timezone_of(ticket["branch"]))
+    fitted_on = model.replaced_part_starts_on(env.occurred_at, timezone_of(ticket["branch"]))
     for line in env.data.get("lines", []):
         if line.get("serial_no"):
             uow.assets.upsert(model.AssetRecord(

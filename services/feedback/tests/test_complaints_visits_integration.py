@@ -172,6 +172,8 @@ def test_visit_plans_are_managed_by_hq_and_schedule_matching_projects(services, 
     assert roof in {v["ticket_no"] for v in seasonal}
     assert other not in {v["ticket_no"] for v in seasonal}
     assert all(v["due_at"].startswith(f"{year}-05-20") for v in seasonal)
+    # 09:00 in the branch's time zone (01:00 UTC), not 09:00 UTC
+    assert {datetime.fromisoformat(v["due_at"]) for v in seasonal} == {datetime(year, 5, 20, 9, tzinfo=TZ)}
 
 
 VISITS = {

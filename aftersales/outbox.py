@@ -12,13 +12,14 @@ import uuid
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, select,
+from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, select,
                         func)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .contracts.envelope import Envelope, utcnow
 from .contracts.events import latest, spec_for
+from .timecolumns import UTCDateTime
 
 reliability_metadata = MetaData()
 
@@ -29,18 +30,18 @@ outbox = Table(
     Column("exchange", String(200), nullable=False),
     Column("routing_key", String(200), nullable=False),
     Column("body", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("published_at", UTCDateTime(), nullable=True, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("next_attempt_at", UTCDateTime(), nullable=True),
 )
 
 inbox = Table(
     "inbox", reliability_metadata,
     Column("event_id", String(36), primary_key=True),
     Column("event_type", String(100), nullable=False),
-    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", UTCDateTime(), nullable=False),
 )
 
 
@@ -51,7 +52,7 @@ revoked_keys = Table(
     Column("kid", String(64), primary_key=True),
     Column("subject", String(64), nullable=True),
     Column("reason", Text, nullable=True),
-    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=False),
 )
 
 

@@ -17,3 +17,8 @@ def branches(directory: str | None = None) -> dict:
     """``{code: {name, timezone, ...}}`` of the operating branches (HQ excluded)."""
     data = _load(str(directory or reference_dir()))
     return {code: b for code, b in data.items() if not b.get("hq")}
+
+
+def timezone_of(branch: str | None, directory: str | None = None) -> str:
+    """The branch's time zone (IANA name) from the reference data; Asia/Shanghai by default."""
+    return (branches(directory).get(branch or "") or {}).get("timezone") or "Asia/Shanghai"

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from . import access, logs, metrics
 from .auth import MAX_LIFETIME, AuthError, Forbidden, principal_from_header
 from .config import check_secrets, verification_secrets
+from .clock import utcnow
 from .contracts import topology
 from .db import make_engine, migrate, ping, session_factory
 from .errors import Conflict, Gone, InvalidInput, NotFound
@@ -145,10 +146,8 @@ class Store(DependencyProvider):
             with self.sessions() as session:
                 backlog, oldest = outbox_backlog(session)
                 lag = 0.0
-                if oldest is not None:
-                    if oldest.tzinfo is None:
-                        oldest = oldest.replace(tzinfo=timezone.utc)
-                    lag = max(0.0, (datetime.now(timezone.utc) - oldest).total_seconds())
+                if oldest is not None:   # aware UTC (UTCDateTime)
+                    lag = max(0.0, (utcnow() - oldest).total_seconds())
                 out.append(("aftersales_outbox_pending", "Events waiting in the outbox.",
                             ["service"], [((svc,), backlog)]))
                 out.append(("aftersales_outbox_lag_seconds",

@@ -13,6 +13,7 @@ from nameko.timer import Timer
 from pydantic import BaseModel, ConfigDict, Field
 
 from aftersales import metrics
+from aftersales.clock import utcnow
 from aftersales.contracts.events import CATEGORIES, COMPLAINT_SEVERITIES
 from aftersales.errors import InvalidInput
 from aftersales.messaging.entrypoint import consume_events
@@ -251,7 +252,7 @@ class FeedbackService(BaseService):
         status = a.get("status", "scheduled")
         due_before = query_time(a.get("due_before"), "due_before", handlers.DEFAULT_TZ)
         if status == "scheduled" and due_before is None and a.get("all") != "1":
-            due_before = datetime.now(ZoneInfo(handlers.DEFAULT_TZ))   # the due list
+            due_before = utcnow()   # the due list
         return 200, handlers.list_visits(self.store.uow(), principal, self._branches(),
                                          a.get("branch"), status or None, due_before,
                                          a.get("ticket_no"))

@@ -185,6 +185,23 @@ def auth(branch="SH", role="agent", engineer_id=None) -> dict:
     return {"Authorization": f"Bearer {key(branch, role, engineer_id)}"}
 
 
+class ClockControl:
+    """The platform clock (``aftersales.clock``) as a test sets it, for this process (the
+    services run here): ``run_from(instant)`` starts "now" at ``instant`` and lets it run."""
+
+    def run_from(self, instant):
+        from aftersales import clock
+        clock.set_clock(clock.running_from(instant))
+        return clock.utcnow()
+
+
+@pytest.fixture
+def clock():
+    yield ClockControl()
+    from aftersales import clock as c
+    c.set_clock(None)
+
+
 @pytest.fixture
 def http():
     s = requests.Session()

@@ -1,6 +1,8 @@
 """Dispatch's tables (its own database; no other service reads them)."""
-from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table,
+from sqlalchemy import (JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
                         Text)
+
+from aftersales.timecolumns import UTCDateTime
 
 metadata = MetaData()
 
@@ -28,36 +30,36 @@ jobs = Table(
     Column("priority", String(1), nullable=False),
     Column("category", String(40), nullable=False),
     Column("product_line", String(40), nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
     Column("status", String(20), nullable=False),
     Column("engineer_id", String(40), nullable=True),
     Column("engineer_name", String(100), nullable=True),
     Column("escalated_to", String(40), nullable=True),
     Column("opened_event_id", String(36), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("assigned_at", DateTime(timezone=True), nullable=True),
-    Column("accepted_at", DateTime(timezone=True), nullable=True),
-    Column("checked_in_at", DateTime(timezone=True), nullable=True),
-    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("assigned_at", UTCDateTime(), nullable=True),
+    Column("accepted_at", UTCDateTime(), nullable=True),
+    Column("checked_in_at", UTCDateTime(), nullable=True),
+    Column("completed_at", UTCDateTime(), nullable=True),
     Column("summary", Text, nullable=True),
     Column("parts_used", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
     # 0002: the whole on-site job
     Column("in_warranty", Boolean, nullable=True),
     Column("zone_hint", String(200), nullable=True),
-    Column("appointment_from", DateTime(timezone=True), nullable=True),
-    Column("appointment_to", DateTime(timezone=True), nullable=True),
-    Column("en_route_at", DateTime(timezone=True), nullable=True),
+    Column("appointment_from", UTCDateTime(), nullable=True),
+    Column("appointment_to", UTCDateTime(), nullable=True),
+    Column("en_route_at", UTCDateTime(), nullable=True),
     Column("diagnosis", JSON, nullable=True),
     Column("quote", JSON, nullable=True),
-    Column("signed_off_at", DateTime(timezone=True), nullable=True),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("signed_off_at", UTCDateTime(), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Column("cancelled_at", UTCDateTime(), nullable=True),
     Column("visits", Integer, nullable=True),
     Column("rework_count", Integer, nullable=True),
     Column("declined_by", JSON, nullable=True),
-    Column("last_report_at", DateTime(timezone=True), nullable=True),
-    Column("report_reminded_at", DateTime(timezone=True), nullable=True),
+    Column("last_report_at", UTCDateTime(), nullable=True),
+    Column("report_reminded_at", UTCDateTime(), nullable=True),
     # 0003: the job's parts requests as the parts service reports them (status, prices, ETA)
     Column("parts_requests", JSON, nullable=True),
     Index("ix_jobs_branch_status", "branch", "status"),
@@ -73,7 +75,7 @@ assignments = Table(
     Column("escalated_to", String(40), nullable=True),
     Column("reason", Text, nullable=False),
     Column("ranking", JSON, nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False),
 )
 
 
@@ -84,19 +86,19 @@ sla_clocks = Table(
     Column("stage", String(20), primary_key=True),
     Column("branch", String(20), nullable=False),
     Column("priority", String(1), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
     Column("target_seconds", Float, nullable=False),
     Column("working", Boolean, nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=True),
-    Column("at_risk_at", DateTime(timezone=True), nullable=True),
+    Column("due_at", UTCDateTime(), nullable=True),
+    Column("at_risk_at", UTCDateTime(), nullable=True),
     Column("status", String(20), nullable=False),
-    Column("at_risk_raised_at", DateTime(timezone=True), nullable=True),
-    Column("breached_at", DateTime(timezone=True), nullable=True),
+    Column("at_risk_raised_at", UTCDateTime(), nullable=True),
+    Column("breached_at", UTCDateTime(), nullable=True),
     Column("escalation_level", String(20), nullable=True),
     Column("escalated_to", String(40), nullable=True),
-    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("completed_at", UTCDateTime(), nullable=True),
     Column("elapsed_seconds", Float, nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_sla_clocks_status_due", "status", "due_at"),
     Index("ix_sla_clocks_status_risk", "status", "at_risk_at"),
 )
@@ -109,10 +111,10 @@ sla_history = Table(
     Column("stage", String(20), nullable=False),
     Column("priority", String(1), nullable=False),
     Column("target_seconds", Float, nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=True),
-    Column("at_risk_at", DateTime(timezone=True), nullable=True),
+    Column("due_at", UTCDateTime(), nullable=True),
+    Column("at_risk_at", UTCDateTime(), nullable=True),
     Column("reason", Text, nullable=False),
-    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
 )
 
 # waiting on the customer: the clocks stand still from started_at to ended_at
@@ -120,8 +122,8 @@ sla_pauses = Table(
     "sla_pauses", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("ticket_no", String(40), nullable=False, index=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
     Column("reason", Text, nullable=False),
     Column("by", String(60), nullable=False),
 )
@@ -132,7 +134,7 @@ job_reports = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("ticket_no", String(40), nullable=False, index=True),
     Column("engineer_id", String(40), nullable=True),
-    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", UTCDateTime(), nullable=False),
     Column("progress", Text, nullable=False),
     Column("percent", Integer, nullable=True),
 )
@@ -144,7 +146,7 @@ early_events = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("ticket_no", String(40), nullable=False, index=True),
     Column("event_type", String(100), nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
     Column("data", JSON, nullable=False),
 )
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from aftersales.contracts.envelope import utcnow
 from aftersales.outbox import UnitOfWork
+from aftersales.reference import timezone_of
 
 from ..domain.clocks import OPEN, StageClock
 from ..domain.policy import shift_calendar
@@ -23,13 +24,6 @@ from .orm import (assignments, early_events, engineers, job_reports, jobs, sla_c
 _TIMES = ("received_at", "created_at", "assigned_at", "accepted_at", "checked_in_at",
           "completed_at", "appointment_from", "appointment_to", "en_route_at", "signed_off_at",
           "closed_at", "cancelled_at", "last_report_at", "report_reminded_at")
-
-
-def _utc(dt: datetime | None) -> datetime | None:
-    """Stored in UTC (SQLite keeps no offset); read back as aware UTC."""
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 def _insert(session: Session):
@@ -79,19 +73,15 @@ class EngineerRepository:
         return int(self.session.execute(select(func.count()).select_from(engineers)).scalar_one())
 
 
-def _tz(branch: str) -> str:
-    from aftersales.reference import branches
-    return (branches().get(branch) or {}).get("timezone") or "Asia/Shanghai"
-
-
 def _engineer(r) -> Engineer:
-    leave = tuple((_utc(datetime.fromisoformat(a)), _utc(datetime.fromisoformat(b)))
+    leave = tuple((datetime.fromisoformat(a).astimezone(timezone.utc),
+                   datetime.fromisoformat(b).astimezone(timezone.utc))
                   for a, b in (r["leave"] or ()))
     return Engineer(engineer_id=r["engineer_id"], name=r["name"], branch=r["branch"],
                     skills=tuple(r["skills"] or ()), active=bool(r["active"]),
                     max_jobs=int(r["max_jobs"]), role=r["role"], zone=r["zone"],
                     levels=dict(r["skill_levels"] or {}),
-                    shift=shift_calendar(r["shift"], tz=_tz(r["branch"])),
+                    shift=shift_calendar(r["shift"], tz=timezone_of(r["branch"])),
                     leave=leave)
 
 
@@ -129,8 +119,8 @@ class JobRepository:
         c = jobs.c
         return self.session.execute(update(jobs).where(
             c.ticket_no == job.ticket_no, c.status.in_(ON_SITE_STATES),
-            c.last_report_at == _utc(job.last_report_at))
-            .values(report_reminded_at=_utc(at))).rowcount == 1
+            c.last_report_at == job.last_report_at)
+            .values(report_reminded_at=at)).rowcount == 1
 
     def add_assignment(self, ticket_no: str, a: Assignment, at: datetime) -> None:
         self.session.execute(assignments.insert().values(
@@ -144,7 +134,7 @@ class JobRepository:
             select(assignments.c.engineer_id, assignments.c.escalated_to, assignments.c.reason,
                    assignments.c.ranking, assignments.c.decided_at)
             .where(assignments.c.ticket_no == ticket_no).order_by(assignments.c.id)).mappings()
-        return [{**dict(r), "decided_at": _utc(r["decided_at"])} for r in rows]
+        return [dict(r) for r in rows]
 
     def workload(self, branch: str) -> dict[str, int]:
         """Open (busy) jobs per engineer of the branch, wherever the jobs are (an engineer
@@ -196,18 +186,18 @@ class JobRepository:
     def add_report(self, ticket_no: str, engineer_id: str | None, at: datetime, progress: str,
                    percent: int | None) -> None:
         self.session.execute(job_reports.insert().values(
-            ticket_no=ticket_no, engineer_id=engineer_id, reported_at=_utc(at),
+            ticket_no=ticket_no, engineer_id=engineer_id, reported_at=at,
             progress=progress, percent=percent))
 
     def reports(self, ticket_no: str) -> list[dict]:
         rows = self.session.execute(select(job_reports).where(job_reports.c.ticket_no == ticket_no)
                                     .order_by(job_reports.c.id)).mappings()
-        return [{"engineer_id": r["engineer_id"], "reported_at": _utc(r["reported_at"]),
+        return [{"engineer_id": r["engineer_id"], "reported_at": r["reported_at"],
                  "progress": r["progress"], "percent": r["percent"]} for r in rows]
 
     def add_early(self, ticket_no: str, event_type: str, occurred_at: datetime, data: dict) -> None:
         self.session.execute(early_events.insert().values(
-            ticket_no=ticket_no, event_type=event_type, occurred_at=_utc(occurred_at), data=data))
+            ticket_no=ticket_no, event_type=event_type, occurred_at=occurred_at, data=data))
 
     def take_early(self, ticket_no: str, keep: bool = False) -> list[tuple[str, datetime, dict]]:
         """The ticket's early events, oldest first; removed (they are applied now) unless
@@ -218,12 +208,12 @@ class JobRepository:
             .order_by(early_events.c.occurred_at, early_events.c.id)).all()
         if rows and not keep:
             self.session.execute(early_events.delete().where(early_events.c.ticket_no == ticket_no))
-        return [(t, _utc(at), dict(d)) for t, at, d in rows]
+        return [(t, at, dict(d)) for t, at, d in rows]
 
     def purge_early(self, before: datetime) -> int:
         """Forget early events of tickets that never got a job (no visit needed)."""
         return self.session.execute(early_events.delete().where(
-            early_events.c.occurred_at < _utc(before))).rowcount
+            early_events.c.occurred_at < before)).rowcount
 
     def counts_by(self) -> list[tuple[str, str, str, int]]:
         return [(s, p, b, int(n)) for s, p, b, n in self.session.execute(
@@ -233,15 +223,11 @@ class JobRepository:
 
 def _values(job: Job) -> dict:
     values = {k: getattr(job, k) for k in Job.__dataclass_fields__}
-    for k in _TIMES:
-        values[k] = _utc(values[k])
     return values
 
 
 def _job(row) -> Job:
     values = {k: row[k] for k in Job.__dataclass_fields__}
-    for k in _TIMES:
-        values[k] = _utc(values[k])
     values["parts_used"] = list(values["parts_used"] or [])
     values["declined_by"] = list(values["declined_by"] or [])
     values["parts_requests"] = list(values["parts_requests"] or [])
@@ -275,16 +261,12 @@ _CLOCK_TIMES = ("received_at", "due_at", "at_risk_at", "at_risk_raised_at", "bre
 
 def _clock(row) -> StageClock:
     values = {k: row[k] for k in StageClock.__dataclass_fields__}
-    for k in _CLOCK_TIMES:
-        values[k] = _utc(values[k])
     values["working"] = bool(values["working"])
     return StageClock(**values)
 
 
 def _clock_values(c: StageClock) -> dict:
     values = {k: getattr(c, k) for k in StageClock.__dataclass_fields__}
-    for k in _CLOCK_TIMES:
-        values[k] = _utc(values[k])
     return values
 
 
@@ -300,8 +282,8 @@ class SlaRepository:
     def record_history(self, clock: StageClock, reason: str) -> None:
         self.session.execute(sla_history.insert().values(
             ticket_no=clock.ticket_no, stage=clock.stage, priority=clock.priority,
-            target_seconds=clock.target_seconds, due_at=_utc(clock.due_at),
-            at_risk_at=_utc(clock.at_risk_at), reason=reason, changed_at=utcnow()))
+            target_seconds=clock.target_seconds, due_at=clock.due_at,
+            at_risk_at=clock.at_risk_at, reason=reason, changed_at=utcnow()))
 
     def save(self, clock: StageClock, expect: StageClock | None = None) -> bool:
         """Write the clock. With ``expect`` (the clock as read) only if the row is still open
@@ -331,9 +313,9 @@ class SlaRepository:
             select(sla_history).where(sla_history.c.ticket_no == ticket_no)
             .order_by(sla_history.c.id)).mappings()
         return [{"stage": r["stage"], "priority": r["priority"],
-                 "target_seconds": r["target_seconds"], "due_at": _utc(r["due_at"]),
-                 "at_risk_at": _utc(r["at_risk_at"]), "reason": r["reason"],
-                 "changed_at": _utc(r["changed_at"])} for r in rows]
+                 "target_seconds": r["target_seconds"], "due_at": r["due_at"],
+                 "at_risk_at": r["at_risk_at"], "reason": r["reason"],
+                 "changed_at": r["changed_at"]} for r in rows]
 
     def due(self, now: datetime, limit: int = 200) -> list[StageClock]:
         """Open clocks whose at-risk mark or deadline has passed and whose event is not raised
@@ -385,7 +367,7 @@ class SlaRepository:
         rows = self.session.execute(
             select(sla_pauses.c.started_at, sla_pauses.c.ended_at)
             .where(sla_pauses.c.ticket_no == ticket_no).order_by(sla_pauses.c.id)).all()
-        return [(_utc(a), _utc(b)) for a, b in rows]
+        return [(a, b) for a, b in rows]
 
     def open_pause(self, ticket_no: str) -> dict | None:
         row = self.session.execute(
@@ -395,9 +377,9 @@ class SlaRepository:
 
     def start_pause(self, ticket_no: str, at: datetime, reason: str, by: str) -> None:
         self.session.execute(sla_pauses.insert().values(
-            ticket_no=ticket_no, started_at=_utc(at), ended_at=None, reason=reason, by=by))
+            ticket_no=ticket_no, started_at=at, ended_at=None, reason=reason, by=by))
 
     def end_pause(self, ticket_no: str, at: datetime) -> None:
         self.session.execute(update(sla_pauses).where(
             sla_pauses.c.ticket_no == ticket_no, sla_pauses.c.ended_at.is_(None))
-            .values(ended_at=_utc(at)))
+            .values(ended_at=at))

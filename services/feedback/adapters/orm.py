@@ -1,6 +1,8 @@
 """Feedback's tables (its own database; no other service reads them)."""
-from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, SmallInteger, String,
+from sqlalchemy import (Boolean, Column, Integer, MetaData, SmallInteger, String,
                         Table, Text, UniqueConstraint)
+
+from aftersales.timecolumns import UTCDateTime
 
 from ..domain.model import DIMENSIONS
 
@@ -14,18 +16,18 @@ surveys = Table(
     Column("branch", String(20), nullable=False, index=True),
     Column("engineer_id", String(40), nullable=True, index=True),
     Column("source_event_id", String(36), nullable=True),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
     # the answer (one per survey): NULL until the customer answers
-    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("answered_at", UTCDateTime(), nullable=True),
     *[Column(f"score_{d}", SmallInteger, nullable=True) for d in DIMENSIONS],
     Column("recommend", SmallInteger, nullable=True),
     Column("comment", Text, nullable=True),
     Column("follow_up_required", Boolean, nullable=False, default=False),
     # 0002: reminders and expiry (the scheduler's next due time), how it was answered
     Column("reminders_sent", Integer, nullable=False, default=0, server_default="0"),
-    Column("next_due_at", DateTime(timezone=True), nullable=True, index=True),
-    Column("expired_at", DateTime(timezone=True), nullable=True),
+    Column("next_due_at", UTCDateTime(), nullable=True, index=True),
+    Column("expired_at", UTCDateTime(), nullable=True),
     Column("channel", String(10), nullable=True),
     Column("recorded_by", String(100), nullable=True),
 )
@@ -42,8 +44,8 @@ jobs = Table(
     Column("site", Text, nullable=True),         # JSON
     Column("asset", Text, nullable=True),        # JSON
     Column("engineer_id", String(40), nullable=True, index=True),
-    Column("completed_at", DateTime(timezone=True), nullable=True),
-    Column("closed_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("completed_at", UTCDateTime(), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True, index=True),
     Column("first_time_fix", Boolean, nullable=True),
     Column("rework_count", Integer, nullable=True),
 )
@@ -56,10 +58,10 @@ follow_ups = Table(
     Column("branch", String(20), nullable=False, index=True),
     Column("engineer_id", String(40), nullable=True, index=True),
     Column("reasons", Text, nullable=False),     # JSON list
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
     Column("status", String(10), nullable=False),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True),
     Column("closed_by", String(100), nullable=True),
     Column("note", Text, nullable=True),
 )
@@ -75,15 +77,15 @@ complaints = Table(
     Column("description", Text, nullable=False),
     Column("owner", String(100), nullable=True),
     Column("engineer_id", String(40), nullable=True),
-    Column("registered_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("deadline", DateTime(timezone=True), nullable=False, index=True),
+    Column("registered_at", UTCDateTime(), nullable=False, index=True),
+    Column("deadline", UTCDateTime(), nullable=False, index=True),
     Column("status", String(10), nullable=False),
     Column("escalation_level", Integer, nullable=False, default=0),
     Column("notes", Text, nullable=False),       # JSON list
     Column("resolution", Text, nullable=True),
-    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_at", UTCDateTime(), nullable=True),
     Column("resolved_by", String(100), nullable=True),
-    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("confirmed_at", UTCDateTime(), nullable=True),
     Column("satisfied", Boolean, nullable=True),
 )
 
@@ -96,11 +98,11 @@ visits = Table(
     Column("kind", String(20), nullable=False),
     Column("plan_id", String(60), nullable=True),
     Column("label", String(200), nullable=True),
-    Column("due_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("due_at", UTCDateTime(), nullable=False, index=True),
     Column("status", String(10), nullable=False),
     Column("outcome", String(20), nullable=True),
     Column("notes", Text, nullable=True),
-    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("completed_at", UTCDateTime(), nullable=True),
     Column("completed_by", String(100), nullable=True),
     Column("request_id", String(100), nullable=True, unique=True),
 )
@@ -109,14 +111,14 @@ visit_plans = Table(
     "visit_plans", metadata,
     Column("plan_id", String(60), primary_key=True),
     Column("definition", Text, nullable=False),  # JSON: name, kind, month, day, filters, active
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 plan_runs = Table(
     "plan_runs", metadata,
     Column("plan_id", String(60), primary_key=True),
     Column("year", Integer, primary_key=True),
-    Column("ran_at", DateTime(timezone=True), nullable=False),
+    Column("ran_at", UTCDateTime(), nullable=False),
     Column("visits", Integer, nullable=False),
 )
 
@@ -128,7 +130,7 @@ sla_results = Table(
     Column("stage", String(20), nullable=False),
     Column("priority", String(1), nullable=False),
     Column("met", Boolean, nullable=False),
-    Column("completed_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("completed_at", UTCDateTime(), nullable=False, index=True),
 )
 
 diagnoses = Table(
@@ -139,7 +141,7 @@ diagnoses = Table(
     Column("engineer_id", String(40), nullable=True),
     Column("cause", String(30), nullable=False),
     Column("responsibility", String(100), nullable=False),
-    Column("diagnosed_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("diagnosed_at", UTCDateTime(), nullable=False, index=True),
 )
 
 parts_used = Table(
@@ -150,6 +152,6 @@ parts_used = Table(
     Column("branch", String(20), nullable=False, index=True),
     Column("sku", String(40), nullable=False),
     Column("quantity", Integer, nullable=False),
-    Column("consumed_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("consumed_at", UTCDateTime(), nullable=False, index=True),
     UniqueConstraint("event_id", "sku", name="uq_parts_used_event_sku"),
 )

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,9 +18,6 @@ from .orm import (complaints, diagnoses, follow_ups, jobs, parts_used, plan_runs
                   surveys, visit_plans, visits)
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
-
 
 def _survey(row) -> Survey:
     answer = None
@@ -29,11 +26,11 @@ def _survey(row) -> Survey:
                         recommend=row["recommend"], comment=row["comment"])
     return Survey(survey_id=row["survey_id"], token=row["token"], ticket_no=row["ticket_no"],
                   branch=row["branch"], engineer_id=row["engineer_id"],
-                  issued_at=_aware(row["issued_at"]), expires_at=_aware(row["expires_at"]),
-                  answered_at=_aware(row["answered_at"]), answer=answer,
+                  issued_at=row["issued_at"], expires_at=row["expires_at"],
+                  answered_at=row["answered_at"], answer=answer,
                   follow_up_required=bool(row["follow_up_required"]),
                   reminders_sent=row["reminders_sent"] or 0,
-                  expired_at=_aware(row["expired_at"]), channel=row["channel"])
+                  expired_at=row["expired_at"], channel=row["channel"])
 
 
 class SurveyRepository:
@@ -113,8 +110,8 @@ def _job(row) -> JobFacts:
     return JobFacts(ticket_no=row["ticket_no"], branch=row["branch"], category=row["category"],
                     priority=row["priority"], customer=_l(row["customer"], {}),
                     site=_l(row["site"], {}), asset=_l(row["asset"], {}),
-                    engineer_id=row["engineer_id"], completed_at=_aware(row["completed_at"]),
-                    closed_at=_aware(row["closed_at"]), first_time_fix=row["first_time_fix"],
+                    engineer_id=row["engineer_id"], completed_at=row["completed_at"],
+                    closed_at=row["closed_at"], first_time_fix=row["first_time_fix"],
                     rework_count=row["rework_count"])
 
 
@@ -156,8 +153,8 @@ def _follow_up(row) -> FollowUp:
     return FollowUp(follow_up_id=row["follow_up_id"], survey_id=row["survey_id"],
                     ticket_no=row["ticket_no"], branch=row["branch"],
                     engineer_id=row["engineer_id"], reasons=_l(row["reasons"], []),
-                    opened_at=_aware(row["opened_at"]), due_at=_aware(row["due_at"]),
-                    status=row["status"], closed_at=_aware(row["closed_at"]),
+                    opened_at=row["opened_at"], due_at=row["due_at"],
+                    status=row["status"], closed_at=row["closed_at"],
                     closed_by=row["closed_by"], note=row["note"])
 
 
@@ -198,11 +195,11 @@ class FollowUpRepository:
 def _complaint(row) -> Complaint:
     return Complaint(complaint_id=row["complaint_id"], ticket_no=row["ticket_no"],
                      branch=row["branch"], source=row["source"], severity=row["severity"],
-                     description=row["description"], registered_at=_aware(row["registered_at"]),
-                     deadline=_aware(row["deadline"]), owner=row["owner"], status=row["status"],
+                     description=row["description"], registered_at=row["registered_at"],
+                     deadline=row["deadline"], owner=row["owner"], status=row["status"],
                      escalation_level=row["escalation_level"], notes=_l(row["notes"], []),
-                     resolution=row["resolution"], resolved_at=_aware(row["resolved_at"]),
-                     resolved_by=row["resolved_by"], confirmed_at=_aware(row["confirmed_at"]),
+                     resolution=row["resolution"], resolved_at=row["resolved_at"],
+                     resolved_by=row["resolved_by"], confirmed_at=row["confirmed_at"],
                      satisfied=row["satisfied"], engineer_id=row["engineer_id"])
 
 
@@ -260,10 +257,10 @@ class ComplaintRepository:
 
 def _visit(row) -> Visit:
     return Visit(visit_id=row["visit_id"], key=row["key"], ticket_no=row["ticket_no"],
-                 branch=row["branch"], kind=row["kind"], due_at=_aware(row["due_at"]),
+                 branch=row["branch"], kind=row["kind"], due_at=row["due_at"],
                  plan_id=row["plan_id"], label=row["label"], status=row["status"],
                  outcome=row["outcome"], notes=row["notes"],
-                 completed_at=_aware(row["completed_at"]), completed_by=row["completed_by"],
+                 completed_at=row["completed_at"], completed_by=row["completed_by"],
                  request_id=row["request_id"])
 
 
@@ -380,21 +377,21 @@ class FactRepository:
         rows = self.session.execute(select(sla_results).where(
             sla_results.c.branch == branch, sla_results.c.completed_at >= start,
             sla_results.c.completed_at < end)).mappings().all()
-        return [SlaFact(r["branch"], r["stage"], bool(r["met"]), _aware(r["completed_at"]))
+        return [SlaFact(r["branch"], r["stage"], bool(r["met"]), r["completed_at"])
                 for r in rows]
 
     def causes(self, branch, start, end) -> list[CauseFact]:
         rows = self.session.execute(select(diagnoses).where(
             diagnoses.c.branch == branch, diagnoses.c.diagnosed_at >= start,
             diagnoses.c.diagnosed_at < end)).mappings().all()
-        return [CauseFact(r["branch"], r["cause"], _aware(r["diagnosed_at"]), r["engineer_id"])
+        return [CauseFact(r["branch"], r["cause"], r["diagnosed_at"], r["engineer_id"])
                 for r in rows]
 
     def parts(self, branch, start, end) -> list[PartFact]:
         rows = self.session.execute(select(parts_used).where(
             parts_used.c.branch == branch, parts_used.c.consumed_at >= start,
             parts_used.c.consumed_at < end)).mappings().all()
-        return [PartFact(r["branch"], r["sku"], r["quantity"], _aware(r["consumed_at"]))
+        return [PartFact(r["branch"], r["sku"], r["quantity"], r["consumed_at"])
                 for r in rows]
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import calendar
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
+
+from aftersales.localtime import month_of, month_window  # noqa: F401  (the branch's months)
 
 STAGES = ("response", "dispatch", "arrival", "resolution")
 SEVERITIES = ("low", "medium", "high")
@@ -53,18 +54,6 @@ def pct(n: int, d: int) -> float | None:
     return round(100.0 * n / d, 1) if d else None
 
 
-def month_window(month: str, tz: str = "Asia/Shanghai") -> tuple[datetime, datetime]:
-    """``"2026-11"`` -> [start, end) as aware datetimes in the branch's time zone."""
-    try:
-        year, mon = (int(x) for x in month.split("-"))
-        date(year, mon, 1)   # a real month, or ValueError
-    except (ValueError, TypeError):
-        raise ValueError("month must be written YYYY-MM") from None
-    z = ZoneInfo(tz)
-    end_year, end_mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
-    return (datetime(year, mon, 1, tzinfo=z), datetime(end_year, end_mon, 1, tzinfo=z))
-
-
 def nps(recommends: list[int]) -> float | None:
     if not recommends:
         return None
@@ -84,7 +73,7 @@ def _answer_figures(answered) -> dict:
 
 
 def monthly_report(branch: str, month: str, *, surveys, jobs, sla, causes, parts, complaints,
-                   follow_ups, visits, tz: str = "Asia/Shanghai") -> dict:
+                   follow_ups, visits, tz: str) -> dict:
     """The monthly quality report of one branch. Inputs may hold records of other months and
     branches: only the branch's records inside the month count."""
     start, end = month_window(month, tz)
@@ -193,11 +182,6 @@ def report_rows(report: dict) -> list[list]:
             if metric != "engineer_id":
                 rows.append(["engineer", e["engineer_id"], metric, value])
     return [[report["branch"], report["month"], *r] for r in rows]
-
-
-def month_of(t: datetime, tz: str = "Asia/Shanghai") -> str:
-    local = t.astimezone(ZoneInfo(tz))
-    return f"{local.year:04d}-{local.month:02d}"
 
 
 def days_in(month: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 DEFAULT_VISIT_MONTHS = (1, 3, 6)
@@ -90,11 +90,14 @@ def _new_id() -> str:
     return f"RV-{uuid.uuid4().hex[:12].upper()}"
 
 
-def after_completion(job: JobFacts, months=DEFAULT_VISIT_MONTHS) -> list[Visit]:
-    """The visits 1, 3 and 6 months (or ``months``) after the job's completion."""
-    start = job.completed_at or job.closed_at
+def after_completion(job: JobFacts, months=DEFAULT_VISIT_MONTHS,
+                     tz: str = "Asia/Shanghai") -> list[Visit]:
+    """The visits 1, 3 and 6 months (or ``months``) after the job's completion: the same local
+    day and time in the branch's time zone ``tz``, ``m`` months later (due times in UTC)."""
+    start = (job.completed_at or job.closed_at).astimezone(ZoneInfo(tz))
     return [Visit(_new_id(), f"{job.ticket_no}:after:{m}", job.ticket_no, job.branch,
-                  AFTER_COMPLETION, add_months(start, m), label=f"{m} 个月回访")
+                  AFTER_COMPLETION, add_months(start, m).astimezone(timezone.utc),
+                  label=f"{m} 个月回访")
             for m in sorted(set(months))]
 
 

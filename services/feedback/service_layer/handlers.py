@@ -124,7 +124,8 @@ def _on_job_closed(uow, env, settings, now):
         uow.publish("survey_issued", {"ticket_no": survey.ticket_no, "survey_id": survey.survey_id,
                                       "expires_at": survey.expires_at.isoformat()},
                     ticket_no=survey.ticket_no, branch=survey.branch)
-    added = uow.visits.add_new(rv.after_completion(job, settings.visit_months))
+    added = uow.visits.add_new(rv.after_completion(job, settings.visit_months,
+                                                   settings.tz(job.branch)))
     log.info("%s closed: survey issued, %d return visit(s) scheduled", j.ticket_no, len(added))
     return None
 

@@ -3,8 +3,9 @@ them, and HTTP calls with the right keys."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
+from aftersales.clock import utcnow
 from aftersales.outbox import make_envelope
 from tests.support.broker import publish_event
 from tests.support.data import repair_request, ticket_opened  # noqa: F401
@@ -21,7 +22,7 @@ def ticket(branch="SH") -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return utcnow()   # the platform clock: the one a test may have set
 
 
 def job_closed(ticket_no, branch="SH", engineer_id="E-SH-007", at=None, first_time_fix=True,

@@ -1,5 +1,6 @@
 """Complaints and return visits: the rules, with an injected clock (no I/O)."""
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -92,6 +93,27 @@ def test_visits_1_3_6_months_after_completion_with_stable_keys():
     assert len(rv.after_completion(job(), months=(2,))) == 1
     assert visits[0].is_due(datetime(2026, 2, 28, 2, tzinfo=timezone.utc))
     assert not visits[0].is_due(datetime(2026, 2, 28, 1, tzinfo=timezone.utc))
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize("completed_local, due_local", [
+    # the first hours of the 1st: UTC is still in the month before
+    ((2026, 12, 1, 3, 0), [(2027, 1, 1, 3, 0), (2027, 3, 1, 3, 0), (2027, 6, 1, 3, 0)]),
+    # 31 December, before 08:00 local: UTC is 30 December
+    ((2026, 12, 31, 7, 30), [(2027, 1, 31, 7, 30), (2027, 3, 31, 7, 30), (2027, 6, 30, 7, 30)]),
+    # 31 January of a leap year: the month after ends on 29 February (UTC would give 1 March)
+    ((2028, 1, 31, 3, 0), [(2028, 2, 29, 3, 0), (2028, 4, 30, 3, 0), (2028, 7, 31, 3, 0)]),
+    # 29 February itself, before 08:00 local
+    ((2028, 2, 29, 0, 30), [(2028, 3, 29, 0, 30), (2028, 5, 29, 0, 30), (2028, 8, 29, 0, 30)]),
+])
+def test_visits_fall_on_the_same_local_day_months_later_in_the_branchs_time_zone(
+        completed_local, due_local):
+    done = datetime(*completed_local, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    visits = rv.after_completion(job(completed_at=done, closed_at=done), tz="Asia/Shanghai")
+    assert [v.due_at for v in visits] == [datetime(*d, tzinfo=SHANGHAI) for d in due_local]
+    assert all(v.due_at.tzinfo == timezone.utc for v in visits)
 
 
 def test_a_visit_outcome_is_recorded_once_and_a_problem_gets_a_request_id():

@@ -3,14 +3,25 @@ PostgreSQL): a complaint from intake and one from an agent, escalation when over
 resolution and the customer's confirmation; visits scheduled when a job closes, the due list,
 and a visit that finds a problem opening a new ticket through intake's phone-center contract."""
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client import REGISTRY
 
+from aftersales.clock import utcnow
+
 from .support import call, job_closed, publish, ticket, ticket_opened
 
 pytestmark = pytest.mark.integration
+
+TZ = ZoneInfo("Asia/Shanghai")
+# "now" for a run: local hours at which Shanghai's date differs from UTC's
+NOWS = {
+    "1st-of-month-07:30": datetime(2026, 12, 1, 7, 30, tzinfo=TZ),
+    "31-december-07:00": datetime(2026, 12, 31, 7, 0, tzinfo=TZ),
+    "29-february-2028-05:00": datetime(2028, 2, 29, 5, 0, tzinfo=TZ),
+}
 
 
 def complaints_count(branch, severity) -> float:
@@ -18,8 +29,10 @@ def complaints_count(branch, severity) -> float:
                                      {"branch": branch, "severity": severity}) or 0
 
 
+@pytest.mark.parametrize("at", NOWS.values(), ids=NOWS.keys())
 def test_complaints_from_intake_and_agents_escalate_when_overdue_and_close_on_confirmation(
-        services, watcher, http):
+        services, watcher, http, clock, at):
+    clock.run_from(at)
     services.start("feedback", feedback_scan_interval=0.1)
     high = complaints_count("SH", "high")
 
@@ -37,9 +50,11 @@ def test_complaints_from_intake_and_agents_escalate_when_overdue_and_close_on_co
                expect=200).json()["complaints"]
     assert c["description"] == "三次维修仍然漏水，要求经理出面" and c["status"] == "open"
 
-    # an agent's complaint whose deadline has passed already escalates on the next scan
+    # an agent's complaint whose deadline has passed already escalates on the next scan; the
+    # deadline is written in Shanghai time (+08:00) and kept as that instant
     about = ticket()
-    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    past_instant = utcnow() - timedelta(minutes=1)
+    past = past_instant.astimezone(TZ).isoformat()
     call(http, services, "POST", "/api/v1/complaints", key=("SH", "engineer", "E-SH-007"),
          json={"ticket_no": about, "severity": "low", "description": "x"}, expect=403)
     r = call(http, services, "POST", "/api/v1/complaints", expect=422,
@@ -49,6 +64,7 @@ def test_complaints_from_intake_and_agents_escalate_when_overdue_and_close_on_co
         "ticket_no": about, "severity": "medium", "description": "工程师上门迟到两小时",
         "owner": "售后主管 王", "deadline": past}).json()
     cid = mine["complaint_id"]
+    assert datetime.fromisoformat(mine["deadline"]) == past_instant
     [esc] = watcher.of_type("complaint_escalated", complaint_id=cid)
     assert esc["data"]["level"] == 1 and esc["data"]["escalated_to"] == "branch_manager"
     call(http, services, "GET", f"/api/v1/complaints/{cid}", key=("HZ", "agent"), expect=404)
@@ -68,12 +84,13 @@ def test_complaints_from_intake_and_agents_escalate_when_overdue_and_close_on_co
 
 
 def test_a_return_visit_that_finds_a_problem_opens_a_ticket_through_intake(services, watcher, http,
-                                                                          caplog):
+                                                                          caplog, clock):
+    clock.run_from(datetime(2027, 1, 1, 6, 0, tzinfo=TZ))
     caplog.set_level(logging.INFO, logger="services.feedback")
     services.start("intake")
     services.start("feedback")
     ticket_no = ticket()
-    closed_at = datetime.now(timezone.utc) - timedelta(days=200)   # 1, 3 and 6 months ago
+    closed_at = utcnow() - timedelta(days=200)   # 1, 3 and 6 months ago
     publish(services, ticket_opened(ticket_no))
     publish(services, job_closed(ticket_no, at=closed_at))
     watcher.of_type("survey_issued", ticket_no=ticket_no)
@@ -120,10 +137,12 @@ def test_a_return_visit_that_finds_a_problem_opens_a_ticket_through_intake(servi
     assert not any("13812345678" in m or "张伟" in m for m in logged)
 
 
-def test_visit_plans_are_managed_by_hq_and_schedule_matching_projects(services, watcher, http):
+def test_visit_plans_are_managed_by_hq_and_schedule_matching_projects(services, watcher, http,
+                                                                        clock):
+    clock.run_from(datetime(2028, 2, 29, 5, 0, tzinfo=TZ))
     services.start("feedback")
     roof, other = ticket(), ticket()
-    last_year = datetime.now(timezone.utc).replace(month=6, day=1) - timedelta(days=366)
+    last_year = utcnow().replace(month=6, day=1) - timedelta(days=366)
     publish(services, ticket_opened(roof))                       # 屋面檩条: matches 屋面
     publish(services, ticket_opened(other, site={"address": "杭州市余杭区", "contract_no": "HT-X"},
                                     asset={"component": "配电柜"}))
@@ -143,7 +162,7 @@ def test_visit_plans_are_managed_by_hq_and_schedule_matching_projects(services, 
     assert r.json()["errors"][0]["field"] == "month"
     call(http, services, "PUT", "/api/v1/visit-plans/roof-check", key=("HQ", "manager"),
          json=body, expect=200)
-    year = datetime.now(timezone.utc).year + 1
+    year = utcnow().year + 1
     gen = f"/api/v1/visit-plans/roof-check/generate?year={year}"
     call(http, services, "POST", gen, key=("SH", "manager"), expect=403)   # HQ only (issue #13)
     assert call(http, services, "POST", gen, key=("HQ", "manager"), expect=200).json()["scheduled"] >= 1
@@ -154,3 +173,32 @@ def test_visit_plans_are_managed_by_hq_and_schedule_matching_projects(services, 
     assert roof in {v["ticket_no"] for v in seasonal}
     assert other not in {v["ticket_no"] for v in seasonal}
     assert all(v["due_at"].startswith(f"{year}-05-20") for v in seasonal)
+    # 09:00 in the branch's time zone (01:00 UTC), not 09:00 UTC
+    assert {datetime.fromisoformat(v["due_at"]) for v in seasonal} == {datetime(year, 5, 20, 9, tzinfo=TZ)}
+
+
+VISITS = {
+    # closed (local)                 -> the 1-month visit is due (local)
+    "1st-of-month-03:00": (datetime(2026, 12, 1, 3, 0, tzinfo=TZ), datetime(2027, 1, 1, 3, 0, tzinfo=TZ)),
+    "31-january-leap-year": (datetime(2028, 1, 31, 3, 0, tzinfo=TZ), datetime(2028, 2, 29, 3, 0, tzinfo=TZ)),
+    "29-february-00:30": (datetime(2028, 2, 29, 0, 30, tzinfo=TZ), datetime(2028, 3, 29, 0, 30, tzinfo=TZ)),
+}
+
+
+@pytest.mark.parametrize("closed_at, due_at", VISITS.values(), ids=VISITS.keys())
+def test_a_return_visit_is_due_on_the_same_local_day_a_month_after_the_job_closed(
+        services, watcher, http, clock, closed_at, due_at):
+    clock.run_from(due_at + timedelta(minutes=5))
+    services.start("feedback")
+    ticket_no = ticket()
+    publish(services, ticket_opened(ticket_no))
+    publish(services, job_closed(ticket_no, at=closed_at))
+    watcher.of_type("survey_issued", ticket_no=ticket_no)
+    due = call(http, services, "GET", "/api/v1/return-visits", expect=200,
+               params={"ticket_no": ticket_no}).json()["visits"]
+    assert [(v["label"], datetime.fromisoformat(v["due_at"])) for v in due] == [("1 个月回访", due_at)]
+    assert due[0]["due"] is True
+    # not due on the local day before: the list due before that day's local midnight is empty
+    day_before = due_at.replace(hour=0, minute=0).isoformat()
+    assert call(http, services, "GET", "/api/v1/return-visits", expect=200,
+                params={"ticket_no": ticket_no, "due_before": day_before}).json()["visits"] == []

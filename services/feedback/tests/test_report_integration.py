@@ -27,11 +27,24 @@ def pct(n, d):
     return None if d == 0 else round(n * 100.0 / d, 1)
 
 
-def test_monthly_report_equals_an_independent_computation(services, watcher, http):
+# "now" for the run, local (Shanghai) times at which the branch's date differs from UTC's:
+# the first hours of a month, of a year (UTC still on 31 December), of a leap day and of the
+# day after it, and the last evening of the year
+NOWS = {
+    "1st-of-month-07:30": datetime(2026, 12, 1, 7, 30, tzinfo=TZ),
+    "new-year-06:00": datetime(2027, 1, 1, 6, 0, tzinfo=TZ),
+    "31-december-07:00": datetime(2026, 12, 31, 7, 0, tzinfo=TZ),
+    "29-february-2028-05:00": datetime(2028, 2, 29, 5, 0, tzinfo=TZ),
+    "1-march-2028-00:30": datetime(2028, 3, 1, 0, 30, tzinfo=TZ),
+}
+
+
+@pytest.mark.parametrize("at", NOWS.values(), ids=NOWS.keys())
+def test_monthly_report_equals_an_independent_computation(services, watcher, http, clock, at):
+    now = clock.run_from(at)
     services.start("feedback")
     handled_before = handled(SERVICE, QUEUE)
     rnd = random.Random(20261123)
-    now = datetime.now(timezone.utc)
     local = now.astimezone(TZ)
     month = f"{local.year:04d}-{local.month:02d}"
     start = datetime(local.year, local.month, 1, tzinfo=TZ)

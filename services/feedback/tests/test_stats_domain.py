@@ -1,12 +1,15 @@
 """The statistics' definitions, worked by hand (docs/feedback.md)."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from services.feedback.domain import stats
 from services.feedback.domain.complaints import register
 from services.feedback.domain.model import DIMENSIONS, Answer, Survey, issue_survey
 from services.feedback.domain.visits import JobFacts
 
 # 2026-11-01 00:00 in Shanghai is 2026-10-31 16:00 UTC
+SH = "Asia/Shanghai"
 NOV = datetime(2026, 11, 10, 4, tzinfo=timezone.utc)
 OCT_LOCAL_LAST = datetime(2026, 10, 31, 15, 59, tzinfo=timezone.utc)
 NOV_LOCAL_FIRST = datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc)
@@ -25,14 +28,18 @@ def report(**kw):
     base = dict(surveys=[], jobs=[], sla=[], causes=[], parts=[], complaints=[], follow_ups=[],
                 visits=[])
     base.update(kw)
-    return stats.monthly_report("SH", "2026-11", **base)
+    return stats.monthly_report("SH", "2026-11", tz="Asia/Shanghai", **base)
 
 
 def test_month_window_is_the_branch_time_zone():
-    start, end = stats.month_window("2026-11")
+    start, end = stats.month_window("2026-11", SH)
     assert start == NOV_LOCAL_FIRST and end == datetime(2026, 11, 30, 16, tzinfo=timezone.utc)
-    assert stats.month_window("2026-12")[1].year == 2027
-    assert stats.month_of(OCT_LOCAL_LAST) == "2026-10" and stats.month_of(NOV_LOCAL_FIRST) == "2026-11"
+    assert stats.month_window("2026-12", SH)[1].year == 2027
+    assert stats.month_of(OCT_LOCAL_LAST, SH) == "2026-10"
+    assert stats.month_of(NOV_LOCAL_FIRST, SH) == "2026-11"
+    for bad in ("2026-13", "2026-1", "Nov", "2026/11", ""):
+        with pytest.raises(ValueError, match="YYYY-MM"):
+            stats.month_window(bad, SH)
 
 
 def test_csat_nps_response_rate_by_hand():

@@ -1,6 +1,8 @@
 """Intake's tables (its own database; no other service reads them)."""
-from sqlalchemy import (JSON, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (JSON, Column, Date, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, Index)
+
+from aftersales.timecolumns import UTCDateTime
 
 metadata = MetaData()
 
@@ -11,7 +13,7 @@ tickets = Table(
     Column("source", String(100), nullable=False),
     Column("request_id", String(100), nullable=False),
     Column("channel", String(20), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
     Column("priority", String(1), nullable=False),
     Column("category", String(40), nullable=False),
     Column("classification_rule", String(200), nullable=False),
@@ -19,14 +21,14 @@ tickets = Table(
     Column("intake_state", String(20), nullable=False, server_default="open"),
     Column("linked_to", String(40), nullable=True),
     Column("serial_no", String(100), nullable=True, index=True),
-    Column("first_contact_at", DateTime(timezone=True), nullable=True),
+    Column("first_contact_at", UTCDateTime(), nullable=True),
     Column("customer_phone", String(40), nullable=False, index=True),
     Column("warranty_status", String(20), nullable=False),
     Column("warranty_ends_on", Date, nullable=True),
     Column("warranty_component", String(40), nullable=True),
     Column("request", JSON, nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("source", "request_id", name="uq_tickets_source_request"),
 )
 
@@ -44,7 +46,7 @@ timeline = Table(
     Column("event_id", String(36), nullable=False, unique=True),
     Column("type", String(100), nullable=False),
     Column("source", String(40), nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
     Column("data", JSON, nullable=False),
     Index("ix_timeline_ticket", "ticket_no", "occurred_at"),
 )
@@ -55,7 +57,7 @@ rejections = Table(
     Column("source", String(100), nullable=True),
     Column("request_id", String(100), nullable=True),
     Column("errors", JSON, nullable=False),
-    Column("rejected_at", DateTime(timezone=True), nullable=False),
+    Column("rejected_at", UTCDateTime(), nullable=False),
 )
 
 assets = Table(

@@ -15,12 +15,6 @@ from ..domain.model import AssetRecord, Ticket
 from .orm import assets, rejections, ticket_sequences, tickets, timeline
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    from datetime import timezone
-    if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt
-
 
 class TicketRepository:
     def __init__(self, session: Session):
@@ -109,7 +103,7 @@ class TicketRepository:
                    timeline.c.occurred_at, timeline.c.data)
             .where(timeline.c.ticket_no == ticket_no)
             .order_by(timeline.c.occurred_at, timeline.c.id)).mappings().all()
-        return [{**dict(r), "occurred_at": _aware(r["occurred_at"])} for r in rows]
+        return [dict(r) for r in rows]
 
     def add_rejection(self, source, request_id, errors) -> None:
         self.session.execute(rejections.insert().values(

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from aftersales.localtime import local_date
+
 # categories that need an engineer on site: one list, shared with dispatch
 from aftersales.categories import VISIT_CATEGORIES, needs_visit  # noqa: F401
 
@@ -100,6 +102,12 @@ DEFAULT_TERMS_MONTHS = {
     "replaced_part": 3,   # a part replaced under service carries 3 months of its own
 }
 REPLACED_PART_MONTHS = 3
+
+
+def replaced_part_starts_on(fitted_at: datetime, tz: str) -> date:
+    """A part fitted under service: its own warranty starts on the branch-local date (in the
+    branch's time zone ``tz``) of the instant it was fitted, not on the UTC date."""
+    return local_date(fitted_at, tz)
 
 
 def add_months(d: date, months: int) -> date:

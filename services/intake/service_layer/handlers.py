@@ -15,6 +15,7 @@ from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import RepairRequested
 from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError, pydantic_errors
 from aftersales.logs import mask_name, mask_phone
+from aftersales.reference import timezone_of
 
 from ..domain import model
 from .views import warranty_of
@@ -328,8 +329,9 @@ def record_event(uow, env: Envelope) -> bool:
 
 
 def _register_replaced_parts(uow, env: Envelope, ticket: dict) -> None:
-    """A part fitted under service carries its own warranty from the day it was fitted."""
-    fitted_on = env.occurred_at.date()
+    """A part fitted under service carries its own warranty from the day it was fitted (the
+    branch-local date)."""
+    fitted_on = model.replaced_part_starts_on(env.occurred_at, timezone_of(ticket["branch"]))
     for line in env.data.get("lines", []):
         if line.get("serial_no"):
             uow.assets.upsert(model.AssetRecord(

@@ -1,6 +1,8 @@
 """Parts' tables (its own database; no other service reads them)."""
-from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData,
+from sqlalchemy import (JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData,
                         Numeric, String, Table, Text, text)
+
+from aftersales.timecolumns import UTCDateTime
 
 metadata = MetaData()
 
@@ -31,7 +33,7 @@ stock_ledger = Table(
     Column("ticket_no", String(40), nullable=True, index=True),
     Column("serial_no", String(100), nullable=True),
     Column("event_id", String(36), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     Column("reserved", Integer, nullable=False, server_default="0"),
     Column("issued", Integer, nullable=False, server_default="0"),
     Column("request_id", String(40), nullable=True, index=True),
@@ -65,12 +67,12 @@ parts_requests = Table(
     Column("source_event_id", String(36), nullable=True, unique=True),
     Column("note", Text, nullable=True),
     Column("decided_by", String(100), nullable=True),
-    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_at", UTCDateTime(), nullable=True),
     Column("auto_approved", Boolean, nullable=False, server_default=text("false")),
     Column("reason", Text, nullable=True),
     Column("history", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_parts_requests_branch_status", "branch", "status"),
 )
 
@@ -83,10 +85,10 @@ backorders = Table(
     Column("sku", String(40), ForeignKey("parts.sku"), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("lead_time_days", Integer, nullable=False),
-    Column("expected_at", DateTime(timezone=True), nullable=False),
+    Column("expected_at", UTCDateTime(), nullable=False),
     Column("status", String(20), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime(), nullable=True),
     Index("ix_backorders_warehouse_status", "warehouse", "status"),
 )
 
@@ -99,9 +101,9 @@ transfers = Table(
     Column("to_warehouse", String(20), nullable=False),
     Column("lines", JSON, nullable=False),
     Column("status", String(20), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expected_at", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expected_at", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=True),
     Column("received_by", String(100), nullable=True),
 )
 
@@ -118,7 +120,7 @@ part_returns = Table(
     Column("decision", String(30), nullable=True),
     Column("note", Text, nullable=True),
     Column("received_by", String(100), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
     Column("inspected_by", String(100), nullable=True),
-    Column("inspected_at", DateTime(timezone=True), nullable=True),
+    Column("inspected_at", UTCDateTime(), nullable=True),
 )

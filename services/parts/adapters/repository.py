@@ -1,7 +1,7 @@
 """Parts' repositories over its tables."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, func, select
@@ -17,11 +17,6 @@ from ..domain.returns import PartReturn
 from .orm import (backorders, part_returns, parts, parts_requests, reorder_state,
                   stock_ledger, transfers)
 
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
 
 
 def _insert(session: Session):
@@ -153,7 +148,7 @@ class LedgerRepository:
     @staticmethod
     def _entry(r) -> LedgerEntry:
         return LedgerEntry(warehouse=r["warehouse"], sku=r["sku"], quantity=r["quantity"],
-                           kind=r["kind"], created_at=_aware(r["created_at"]),
+                           kind=r["kind"], created_at=r["created_at"],
                            ticket_no=r["ticket_no"], serial_no=r["serial_no"],
                            event_id=r["event_id"], reserved=r["reserved"], issued=r["issued"],
                            request_id=r["request_id"], ref=r["ref"], note=r["note"],
@@ -233,9 +228,9 @@ class RequestRepository:
             request_id=row["id"], ticket_no=row["ticket_no"], branch=row["branch"],
             in_warranty=bool(row["in_warranty"]),
             lines=tuple(RequestLine.from_dict(d) for d in row["lines"]),
-            requested_by=row["requested_by"], created_at=_aware(row["created_at"]),
+            requested_by=row["requested_by"], created_at=row["created_at"],
             source=row["source"], status=row["status"], note=row["note"],
-            decided_by=row["decided_by"], decided_at=_aware(row["decided_at"]),
+            decided_by=row["decided_by"], decided_at=row["decided_at"],
             auto_approved=bool(row["auto_approved"]), reason=row["reason"],
             history=list(row["history"] or []))
 
@@ -296,8 +291,8 @@ class BackorderRepository:
         return Backorder(backorder_id=r["id"], request_id=r["request_id"],
                          ticket_no=r["ticket_no"], warehouse=r["warehouse"], sku=r["sku"],
                          quantity=r["quantity"], lead_time_days=r["lead_time_days"],
-                         expected_at=_aware(r["expected_at"]), created_at=_aware(r["created_at"]),
-                         status=r["status"], closed_at=_aware(r["closed_at"]))
+                         expected_at=r["expected_at"], created_at=r["created_at"],
+                         status=r["status"], closed_at=r["closed_at"])
 
     def get(self, backorder_id: str, lock: bool = False) -> Backorder | None:
         q = select(backorders).where(backorders.c.id == backorder_id)
@@ -344,9 +339,9 @@ class TransferRepository:
         return Transfer(transfer_id=r["id"], from_warehouse=r["from_warehouse"],
                         to_warehouse=r["to_warehouse"],
                         lines=tuple(Line(d["sku"], int(d["quantity"])) for d in r["lines"]),
-                        created_at=_aware(r["created_at"]), expected_at=_aware(r["expected_at"]),
+                        created_at=r["created_at"], expected_at=r["expected_at"],
                         request_id=r["request_id"], ticket_no=r["ticket_no"], status=r["status"],
-                        received_at=_aware(r["received_at"]), received_by=r["received_by"])
+                        received_at=r["received_at"], received_by=r["received_by"])
 
     def get(self, transfer_id: str, lock: bool = False) -> Transfer | None:
         q = select(transfers).where(transfers.c.id == transfer_id)
@@ -396,11 +391,11 @@ class ReturnRepository:
     def _return(row) -> PartReturn:
         return PartReturn(return_id=row["id"], branch=row["branch"], sku=row["sku"],
                           serial_no=row["serial_no"], model=row["model"], fault=row["fault"],
-                          received_by=row["received_by"], received_at=_aware(row["received_at"]),
+                          received_by=row["received_by"], received_at=row["received_at"],
                           ticket_no=row["ticket_no"], status=row["status"],
                           decision=row["decision"], note=row["note"],
                           inspected_by=row["inspected_by"],
-                          inspected_at=_aware(row["inspected_at"]))
+                          inspected_at=row["inspected_at"])
 
     def get(self, return_id: str, lock: bool = False) -> PartReturn | None:
         q = select(part_returns).where(part_returns.c.id == return_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, String, Table, select
+from sqlalchemy import Boolean, Column, String, Table, select
+
+from aftersales.timecolumns import UTCDateTime
 
 from .orm import metadata
 
@@ -15,7 +17,7 @@ ticket_warranty = Table(
     Column("in_warranty", Boolean, nullable=False),
     Column("status", String(30), nullable=False),     # intake's status, or dispatch's word
     Column("source", String(30), nullable=False),     # ticket_opened | parts_requested
-    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False),
 )
 
 

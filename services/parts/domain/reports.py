@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Iterable, Mapping
-from zoneinfo import ZoneInfo
+
+from aftersales.localtime import month_window
 
 from .model import (ADJUST, CONSUME, RECEIVE, RETURN, SCRAP, TRANSFER_IN, TRANSFER_OUT,
                     LedgerEntry, Part, money)
@@ -21,15 +22,7 @@ COLUMNS = (("received", RECEIVE), ("transferred_in", TRANSFER_IN), ("returned", 
 
 def month_bounds(month: str, tz: str) -> tuple[datetime, datetime]:
     """``YYYY-MM`` in the branch's time zone → [start, end) in UTC. ValueError if malformed."""
-    try:
-        year, mon = (int(p) for p in month.split("-"))
-        if not (1 <= mon <= 12 and 2000 <= year <= 2100 and len(month) == 7):
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"month must be YYYY-MM; got {month!r}") from None
-    zone = ZoneInfo(tz)
-    start = datetime(year, mon, 1, tzinfo=zone)
-    end = datetime(year + (mon == 12), 1 if mon == 12 else mon + 1, 1, tzinfo=zone)
+    start, end = month_window(month, tz)
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 

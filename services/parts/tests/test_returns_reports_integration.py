@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from aftersales.clock import utcnow
+
 from .support import call, consumed, of, stock, ticket
 
 pytestmark = pytest.mark.integration
@@ -107,10 +109,11 @@ def test_design_defect_is_reported_for_rnd_and_scrap_moves_no_stock(services, wa
 
 
 def this_month() -> str:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
-def test_monthly_parts_ledger_as_json_and_csv(services, watcher, http):
+def test_monthly_parts_ledger_as_json_and_csv(services, watcher, http, clock):
+    clock.run_from(datetime(2026, 12, 1, 7, 45, tzinfo=ZoneInfo("Asia/Shanghai")))
     services.start("parts")
     sku = "DQ-JC-CJX2"                                    # 30 received as opening stock
     call(http, services, "POST", "/api/v1/stock/movements", key=("SH", "warehouse"),
@@ -147,7 +150,7 @@ def test_monthly_parts_ledger_as_json_and_csv(services, watcher, http):
         ("交流接触器 CJX2-3210 220V", "0", "35", "2", "32")
     assert len(rows) == 8
 
-    start = datetime.now(ZoneInfo("Asia/Shanghai")).replace(day=1) - timedelta(days=1)
+    start = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).replace(day=1) - timedelta(days=1)
     earlier = call(http, services, "GET", "/api/v1/reports/ledger", key=("SH", "manager"),
                    params={"month": start.strftime("%Y-%m")}, expect=200).json()
     assert earlier["lines"] == [] and earlier["movements"] == []

@@ -19,7 +19,7 @@ from nameko.extensions import DependencyProvider
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
-from . import logs, metrics
+from . import jsonbounds, logs, metrics
 from .auth import AuthError, Forbidden, principal_from_header
 from .contracts import topology
 from .db import make_engine, migrate, ping, session_factory
@@ -184,7 +184,9 @@ class _RelayMetrics:
 
 # -- HTTP -----------------------------------------------------------------------------------
 def json_response(status: int, doc) -> Response:
-    return Response(json.dumps(doc, ensure_ascii=False, default=str), status=status,
+    # a lone surrogate that reached a document is written as its JSON escape, never a 500
+    body = json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace")
+    return Response(body, status=status,
                     content_type="application/json; charset=utf-8")
 
 
@@ -192,17 +194,17 @@ def error_response(status: int, message: str, **extra) -> Response:
     return json_response(status, {"error": message, **extra})
 
 
-def read_json(request) -> dict:
-    """The request body as a JSON object, or InvalidInput naming the problem."""
-    raw = request.get_data()
-    if len(raw) > 256 * 1024:
-        raise InvalidInput([{"field": "(body)", "message": "is larger than 256 KiB"}])
+def read_json(request, strict: bool = True) -> dict:
+    """The request body as a JSON object, read within the bounds of :mod:`aftersales.jsonbounds`,
+    or InvalidInput naming the problem (``(body)`` or the fields beyond the bounds). With
+    ``strict=False`` such fields are left as markers for the caller's own validation."""
+    if (request.content_length or 0) > jsonbounds.MAX_BODY_BYTES:   # not even read
+        raise InvalidInput([{"field": "(body)", "message": f"is {request.content_length} bytes; "
+                             f"the limit is {jsonbounds.MAX_BODY_BYTES} (256 KiB)"}])
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInput([{"field": "(body)", "message": "is not UTF-8"}]) from None
-    except ValueError as exc:
-        raise InvalidInput([{"field": "(body)", "message": f"is not JSON ({exc})"}]) from None
+        doc = jsonbounds.loads(request.get_data(), strict=strict)
+    except jsonbounds.BodyError as exc:
+        raise InvalidInput(exc.errors) from None
     if not isinstance(doc, dict):
         raise InvalidInput([{"field": "(body)", "message": "must be a JSON object"}])
     return doc

@@ -24,7 +24,7 @@ def _raw(body: dict) -> bytes:
 def _poison():
     """(name, body bytes, request_id or None when unreadable, the field named)"""
     deep = repair_request(request_id="P-deep")
-    text = _raw(deep).decode().replace('"屋面', '"屋面').replace(
+    text = _raw(deep).decode().replace(
         '"fault": {', f'"fault": {{"extra": {DEEP}, ', 1)
     surrogate = repair_request(request_id="P-surrogate")
     surrogate["customer"]["name"] = "上海\ud800钢构"

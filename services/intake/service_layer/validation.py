@@ -3,10 +3,12 @@
 A request is checked against the phone-center schema (types, lengths, formats), the bounds of
 any JSON body (:mod:`aftersales.jsonbounds`: nesting, numbers, lone surrogates) and intake's own
 rules (a known branch, times within the window around now). Every error names its field; the
-list is cut to :data:`MAX_ERRORS` and every text in it is safe to store, publish and log.
+list is cut to :data:`MAX_ERRORS` and every text in it is safe to store, publish and log (no
+lone surrogate, no personal data: see :func:`_masked`).
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -14,6 +16,7 @@ from pydantic import ValidationError
 from aftersales import jsonbounds
 from aftersales.contracts.events import RepairRequested
 from aftersales.errors import InvalidInput, pydantic_errors
+from aftersales.logs import mask_text
 
 from ..domain import model
 
@@ -40,9 +43,21 @@ def validate_request(body: dict, branches: dict, now: datetime,
         errors += model.time_errors(req.received_at, req.expected_by, now, max_age)
     if errors:
         raise InvalidInput([{"field": jsonbounds.printable(e["field"]),
-                             "message": jsonbounds.printable(e["message"], MAX_MESSAGE_CHARS)}
-                            for e in errors[:MAX_ERRORS]])
+                             "message": _masked(e["message"])} for e in errors[:MAX_ERRORS]])
     return req
+
+
+_ECHO = re.compile(r"; got (.*)$", re.S)
+_SHORT_ASCII = re.compile(r"[\x20-\x7e]{0,26}")
+
+
+def _masked(message: str) -> str:
+    """The message safe to store, publish, log and park with: a value it echoes is kept only
+    when short and plain ASCII (a mistyped code, not a name), phone numbers are masked."""
+    echo = _ECHO.search(message)
+    if echo and not _SHORT_ASCII.fullmatch(echo.group(1)):
+        message = message[:echo.start()] + "; got another value"
+    return mask_text(jsonbounds.printable(message, MAX_MESSAGE_CHARS))
 
 
 def _covered(field: str, beyond: list[str]) -> bool:

@@ -89,3 +89,10 @@ def test_the_time_window_is_a_pure_rule():
     assert model.time_errors(NOW, None, NOW) == []
     assert [e["field"] for e in model.time_errors(NOW - timedelta(days=400), NOW, NOW)] == \
         ["received_at"]
+
+
+def test_a_rejection_never_echoes_personal_data():
+    fields = _fields(repair_request(channel="张伟 13812345678", priority="13812345678"))
+    assert fields["channel"].endswith("; got another value")
+    assert "13812345678" not in fields["priority"] and "138****5678" in fields["priority"]
+    assert _fields(repair_request(channel="fax"))["channel"].endswith("got 'fax'")

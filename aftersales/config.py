@@ -15,6 +15,7 @@
 | ``AFTERSALES_RELAY_INTERVAL`` | ``1.0`` seconds between outbox polls (the relay is also woken on commit) |
 | ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
 | ``AFTERSALES_LOG_FORMAT`` | ``json`` (or ``text``) |
+| ``INTAKE_RECEIVED_MAX_AGE_DAYS`` | ``365``: a request whose ``received_at`` is older than this is refused (docs/intake.md, Limits) |
 | ``FEEDBACK_SURVEY_VALID_DAYS`` | ``14``: days a survey link stays open |
 | ``FEEDBACK_SURVEY_REMINDER_DAYS`` | ``3,7``: days after issue when an unanswered survey is reminded |
 | ``FEEDBACK_VISIT_MONTHS`` | ``1,3,6``: months after completion when a return visit is due |
@@ -158,6 +159,7 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
             "relay_interval": float(env.get("AFTERSALES_RELAY_INTERVAL", "1.0")),
             "pool_size": max(max_workers + 2, 5),
             "reference_dir": env.get("AFTERSALES_REFERENCE_DIR", str(reference_dir())),
+            "received_max_age_days": float(env.get("INTAKE_RECEIVED_MAX_AGE_DAYS", "365")),
             "survey_valid_days": float(env.get("FEEDBACK_SURVEY_VALID_DAYS", "14")),
             "survey_reminder_days": env.get("FEEDBACK_SURVEY_REMINDER_DAYS", "3,7"),
             "visit_months": env.get("FEEDBACK_VISIT_MONTHS", "1,3,6"),

@@ -19,7 +19,7 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from . import access, logs, metrics
+from . import access, jsonbounds, logs, metrics
 from .auth import MAX_LIFETIME, AuthError, Forbidden, principal_from_header
 from .config import check_secrets, verification_secrets
 from .clock import utcnow
@@ -195,17 +195,17 @@ class _RelayMetrics:
 
 
 # -- HTTP -----------------------------------------------------------------------------------
-def read_json(request) -> dict:
-    """The request body as a JSON object, or InvalidInput naming the problem."""
-    raw = request.get_data()
-    if len(raw) > 256 * 1024:
-        raise InvalidInput([{"field": "(body)", "message": "is larger than 256 KiB"}])
+def read_json(request, strict: bool = True) -> dict:
+    """The request body as a JSON object, read within the bounds of :mod:`aftersales.jsonbounds`,
+    or InvalidInput naming the problem (``(body)`` or the fields beyond the bounds). With
+    ``strict=False`` such fields are left as markers for the caller's own validation."""
+    if (request.content_length or 0) > jsonbounds.MAX_BODY_BYTES:   # not even read
+        raise InvalidInput([{"field": "(body)", "message": f"is {request.content_length} bytes; "
+                             f"the limit is {jsonbounds.MAX_BODY_BYTES} (256 KiB)"}])
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInput([{"field": "(body)", "message": "is not UTF-8"}]) from None
-    except ValueError as exc:
-        raise InvalidInput([{"field": "(body)", "message": f"is not JSON ({exc})"}]) from None
+        doc = jsonbounds.loads(request.get_data(), strict=strict)
+    except jsonbounds.BodyError as exc:
+        raise InvalidInput(exc.errors) from None
     if not isinstance(doc, dict):
         raise InvalidInput([{"field": "(body)", "message": "must be a JSON object"}])
     return doc

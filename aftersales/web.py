@@ -28,8 +28,10 @@ UNMATCHED_ROUTE = "(no route)"   # the metrics' route label of requests no route
 
 
 def json_response(status: int, doc, headers=None) -> Response:
-    return Response(json.dumps(doc, ensure_ascii=False, default=str), status=status,
-                    headers=headers, content_type="application/json; charset=utf-8")
+    # a lone surrogate that reached a document is written as its JSON escape, never a 500
+    body = json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace")
+    return Response(body, status=status, headers=headers,
+                    content_type="application/json; charset=utf-8")
 
 
 def error_response(status: int, message: str, **extra) -> Response:

@@ -41,15 +41,16 @@ class System:
         return subprocess.run([sys.executable, "-m", "aftersales", *args], env=self.env,
                               cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
-    def start(self) -> "System":
+    def start(self, only=SERVICES) -> "System":
+        """Seed and start the services (all four, or those named in ``only``)."""
         seed = self.cli("seed", "--if-empty", timeout=120)
         assert seed.returncode == 0, seed.stderr
-        for name in SERVICES:
+        for name in only:
             self.logs[name] = open(self.workdir / f"{name}.log", "w+", encoding="utf-8")
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "aftersales", "run", name], env=self.env, cwd=ROOT,
                 stdout=self.logs[name], stderr=subprocess.STDOUT)
-        for name in SERVICES:
+        for name in only:
             wait_until(lambda: self._healthy(name), timeout=60, what=f"{name} /health")
         return self
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from aftersales.localtime import local_date
 
@@ -249,3 +249,38 @@ class Ticket:
     status: str = "open"
     intake_state: str = "open"
     linked_to: str | None = None
+
+
+# -- the bounds of a request's times ------------------------------------------------------------
+RECEIVED_MAX_AGE = timedelta(days=365)      # a call taken longer ago than this is refused
+RECEIVED_MAX_AHEAD = timedelta(hours=1)     # clock skew allowed for a call "in the future"
+EXPECTED_MAX_AHEAD = timedelta(days=730)    # the customer's expected date, at most 2 years on
+
+
+def time_errors(received_at: datetime | None, expected_by: datetime | None, now: datetime,
+                max_age: timedelta = RECEIVED_MAX_AGE) -> list[dict]:
+    """``{field, message}`` for a ``received_at`` outside ``[now - max_age, now + 1 h]`` and an
+    ``expected_by`` outside ``[now - max_age, now + 2 years]`` (``now`` is the caller's clock).
+    Times outside the window (year 1, year 9999) cannot be numbered, clocked or dispatched."""
+    errors = []
+    for field_name, value, ahead in (("received_at", received_at, RECEIVED_MAX_AHEAD),
+                                     ("expected_by", expected_by, EXPECTED_MAX_AHEAD)):
+        if value is None:
+            continue
+        earliest, latest = now - max_age, now + ahead
+        try:
+            inside = earliest <= value <= latest
+        except OverflowError:
+            inside = False
+        if not inside:
+            errors.append({"field": field_name, "message": (
+                f"must be between {earliest.isoformat(timespec='seconds')} and "
+                f"{latest.isoformat(timespec='seconds')} (at most {max_age.days} days ago and "
+                f"{_span(ahead)} ahead)")})
+    return errors
+
+
+def _span(delta: timedelta) -> str:
+    if delta >= timedelta(days=1):
+        return f"{delta.days} days"
+    return f"{int(delta.total_seconds() // 3600)} hour(s)"

@@ -9,15 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
-
 from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import RepairRequested
-from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError, pydantic_errors
+from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError
 from aftersales.logs import mask_name, mask_phone
 from aftersales.reference import timezone_of
 
 from ..domain import model
+from .validation import answer_address, validate_request
 from .views import warranty_of
 
 log = logging.getLogger(__name__)
@@ -63,28 +62,6 @@ class BranchPolicy:
                    dict(branch.get("warranty_terms_months", {})))
 
 
-def validate_request(body: dict, branches: dict) -> RepairRequested:
-    """The phone-center schema plus intake's own rules; InvalidInput names every bad field."""
-    errors = []
-    try:
-        req = RepairRequested.model_validate(body)
-    except ValidationError as exc:
-        errors = pydantic_errors(exc)
-        req = None
-    branch = body.get("branch") if isinstance(body, dict) else None
-    if isinstance(branch, str) and branch and branch not in branches:
-        errors.append({"field": "branch",
-                       "message": f"unknown branch {branch!r}; known: {', '.join(sorted(branches))}"})
-    if errors:
-        raise InvalidInput(errors)
-    return req
-
-
-def _str_or_none(body: dict, key: str) -> str | None:
-    value = body.get(key)
-    return value if isinstance(value, str) else None
-
-
 def _publish_and_record(uow, type_: str, data: dict, ticket_no: str, branch: str) -> Envelope:
     """Publish one of intake's own events and put it on the ticket's timeline (same transaction)."""
     env = uow.publish(type_, data, ticket_no=ticket_no, branch=branch)
@@ -93,19 +70,21 @@ def _publish_and_record(uow, type_: str, data: dict, ticket_no: str, branch: str
     return env
 
 
-def receive_request(uow, body: dict, branches: dict, policies: dict[str, BranchPolicy]) -> Outcome:
+def receive_request(uow, body: dict, branches: dict, policies: dict[str, BranchPolicy],
+                    now: datetime | None = None,
+                    max_age: timedelta = model.RECEIVED_MAX_AGE) -> Outcome:
     """A repair request from any channel: validate, de-duplicate, classify, decide warranty,
     number the ticket and publish ``ticket_opened`` (or ``request_rejected``). A request for an
-    asset that already has an open ticket is linked to it (no second dispatch)."""
+    asset that already has an open ticket is linked to it (no second dispatch). ``now`` is the
+    clock the request's times are checked against (``received_at`` window)."""
     with uow:
         try:
-            req = validate_request(body, branches)
+            req = validate_request(body, branches, now or utcnow(), max_age)
         except InvalidInput as exc:
-            source, request_id = _str_or_none(body, "source"), _str_or_none(body, "request_id")
+            source, request_id, branch = answer_address(body, branches)
             uow.tickets.add_rejection(source, request_id, exc.errors)
             uow.publish("request_rejected", {"request_id": request_id, "source": source,
-                                             "errors": exc.errors},
-                        branch=_str_or_none(body, "branch"))
+                                             "errors": exc.errors}, branch=branch)
             uow.commit()
             log.info("request %s from %s rejected: %s", request_id, source,
                      ", ".join(e["field"] for e in exc.errors))

@@ -12,7 +12,7 @@ import requests
 
 from aftersales.registry import SERVICES
 
-from .fixtures import SECRET, free_port
+from .fixtures import RECEIVED_MAX_AGE_DAYS, SECRET, free_port
 from .waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,8 @@ class System:
         self.env = {**os.environ, "AMQP_URI": broker_uri, "AFTERSALES_SECRET": SECRET,
                     "AFTERSALES_MODE": "development",
                     "AFTERSALES_VAR_DIR": str(workdir), "AFTERSALES_RETRY_DELAYS_MS": "100,300",
-                    "AFTERSALES_RELAY_INTERVAL": "0.2", "PYTHONUNBUFFERED": "1", **extra_env}
+                    "AFTERSALES_RELAY_INTERVAL": "0.2", "PYTHONUNBUFFERED": "1",
+                    "INTAKE_RECEIVED_MAX_AGE_DAYS": str(RECEIVED_MAX_AGE_DAYS), **extra_env}
         for name in SERVICES:
             self.env[f"{name.upper()}_HTTP"] = f"127.0.0.1:{free_port()}"
             self.env[f"{name.upper()}_DATABASE_URL"] = f"sqlite:///{workdir / (name + '.db')}"

@@ -53,8 +53,9 @@ FITTED = {
 
 @pytest.mark.parametrize("fitted_at, ends_on", FITTED.values(), ids=FITTED.keys())
 def test_a_replaced_parts_warranty_starts_on_the_branch_local_day_it_was_fitted(
-        services, watcher, http, fitted_at, ends_on):
+        services, watcher, http, clock, fitted_at, ends_on):
     from datetime import datetime
+    clock.run_from(datetime.fromisoformat(fitted_at))    # the part is fitted "now"
     services.start("intake")
     t = open_ticket(services, http, asset=None)
     serial = f"NEW-FILTER-{ends_on}"
@@ -71,6 +72,7 @@ def test_a_replaced_parts_warranty_starts_on_the_branch_local_day_it_was_fitted(
     wait_until(lambda: "parts_consumed" in timeline(), what="parts_consumed on the timeline")
 
     # a request on the warranty's last local day: still covered
+    clock.run_from(datetime.fromisoformat(f"{ends_on}T09:05:00+08:00"))
     later = open_ticket(services, http, asset={"serial_no": serial},
                         received_at=f"{ends_on}T09:00:00+08:00")
     [opened] = watcher.of_type("ticket_opened", ticket_no=later)

@@ -10,8 +10,8 @@ from ..contracts import topology
 log = logging.getLogger(__name__)
 
 
-def connection(amqp_uri: str, heartbeat: int | None = None) -> Connection:
-    return Connection(amqp_uri, heartbeat=heartbeat, connect_timeout=5)
+def connection(amqp_uri: str, heartbeat: int | None = None, connect_timeout: float = 5) -> Connection:
+    return Connection(amqp_uri, heartbeat=heartbeat, connect_timeout=connect_timeout)
 
 
 def declare_topology(channel, retry_delays_ms: list[int]) -> None:

@@ -108,7 +108,7 @@ class Store(DependencyProvider):
             self._close_broker()
             self._broker_conn = broker.connection(self.container.config["AMQP_URI"],
                                                   connect_timeout=2)
-            self._broker_conn.ensure_connection(max_retries=1)
+            self._broker_conn.ensure_connection(max_retries=1, interval_start=0)
         return self._broker_conn.default_channel
 
     def parked_count(self) -> int:

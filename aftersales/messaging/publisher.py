@@ -49,7 +49,7 @@ class ChannelPool:
 
     def _open(self):
         conn = broker.connection(self.amqp_uri, heartbeat=self.heartbeat)
-        conn.ensure_connection(max_retries=1)
+        conn.ensure_connection(max_retries=1, interval_start=0)
         channel = conn.channel()
         channel.confirm_select()
         return conn, channel

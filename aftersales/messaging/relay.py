@@ -168,7 +168,7 @@ class OutboxRelay:
             return self._channel
         self._close()
         conn = broker.connection(self.amqp_uri, heartbeat=self.heartbeat)
-        conn.ensure_connection(max_retries=1)
+        conn.ensure_connection(max_retries=1, interval_start=0)
         channel = conn.channel()
         broker.declare_topology(channel, self.retry_delays_ms)
         channel.confirm_select()

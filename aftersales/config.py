@@ -10,7 +10,7 @@
 | ``AFTERSALES_RETRY_DELAYS_MS`` | ``1000,10000,60000``: one retry per delay, then the message is parked |
 | ``AFTERSALES_RELAY_INTERVAL`` | ``1.0`` seconds between outbox polls (the relay is also woken on commit) |
 | ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
-| ``AFTERSALES_MESSAGE_WORKERS`` | ``max_workers - max(2, max_workers // 3)`` (``6`` of 10): at most this many messages handled at once (also the prefetch); the rest of the pool is kept for HTTP and timers |
+| ``AFTERSALES_MESSAGE_WORKERS`` | ``max_workers - max(2, max_workers // 3)`` (``7`` of 10): at most this many messages handled at once (also the prefetch); the rest of the pool is kept for HTTP and timers |
 | ``AFTERSALES_TRANSIENT_BACKOFF_MAX`` | ``30`` seconds: the longest wait between two tries of a message that failed transiently (database or broker unreachable) |
 | ``AFTERSALES_OUTBOX_MAX_ATTEMPTS`` | ``30``: an outbox row the broker refused this often is parked (``aftersales outbox list``) |
 | ``AFTERSALES_OUTBOX_RETENTION_HOURS`` | ``168``: sent outbox rows are deleted after this |

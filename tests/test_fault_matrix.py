@@ -88,19 +88,20 @@ def _declare_watch(uri: str) -> None:
 
 
 class Stream(threading.Thread):
-    """Publishes ``n`` repair requests, one every ``pace`` seconds, each with its own asset;
-    like a phone center, retries a request (same request_id) until the broker confirms it."""
+    """Publishes ``n`` repair requests in bursts of ``burst``, one burst every ``pace`` seconds
+    (so that messages are in flight whenever a fault strikes), each with its own asset; like a
+    phone center, retries a request (same request_id) until the broker confirms it."""
 
-    def __init__(self, uri: str, n: int, pace: float = 0.15):
+    def __init__(self, uri: str, n: int, pace: float = 0.4, burst: int = 5):
         super().__init__(daemon=True)
-        self.uri, self.n, self.pace = uri, n, pace
+        self.uri, self.n, self.pace, self.burst = uri, n, pace, burst
         self.sent: list[str] = []
         self.error: BaseException | None = None
 
     def run(self):
         conn = None
         try:
-            for _ in range(self.n):
+            for i in range(self.n):
                 body = repair_request(asset={"serial_no": f"FAULT-{uuid.uuid4().hex[:8]}"})
                 raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
                 deadline = time.monotonic() + 120
@@ -123,7 +124,8 @@ class Stream(threading.Thread):
                         conn = None
                         time.sleep(0.2)  # ok: a phone center's pause before publishing again
                 self.sent.append(body["request_id"])
-                time.sleep(self.pace)  # ok: the pace of the stream, not a synchronisation
+                if (i + 1) % self.burst == 0:
+                    time.sleep(self.pace)  # ok: the pace of the stream, not a synchronisation
         except BaseException as exc:  # reported by finish()
             self.error = exc
         finally:
@@ -264,7 +266,7 @@ def test_each_service_killed_and_restarted_during_a_stream_loses_and_doubles_not
 def test_a_database_outage_longer_than_the_retry_budget_parks_nothing_and_loses_nothing(
         system, broker):
     outcomes = Outcomes()
-    stream = Stream(broker.uri, 30, pace=0.2)
+    stream = Stream(broker.uri, 30, pace=0.5, burst=3)
     stream.start()
     wait_until(lambda: len(stream.sent) >= 5, timeout=60, what="the stream to be under way")
     system.proxy.cut()

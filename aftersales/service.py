@@ -26,6 +26,7 @@ from .db import make_engine, migrate, ping, session_factory
 from .errors import Conflict, Gone, InvalidInput, NotFound
 from .messaging import broker
 from .messaging.availability import Availability
+from .messaging.publisher import discard
 from .messaging.relay import OutboxRelay
 from .outbox import UnitOfWork, outbox_backlog
 
@@ -98,10 +99,7 @@ class Store(DependencyProvider):
     def _close_broker(self):
         conn, self._broker_conn = self._broker_conn, None
         if conn is not None:
-            try:
-                conn.release()
-            except Exception:
-                pass
+            discard(conn)   # no closing handshake: a blocked or half-dead broker never answers
 
     def _broker_channel(self):
         if self._broker_conn is None or not self._broker_conn.connected:

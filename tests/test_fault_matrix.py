@@ -284,3 +284,45 @@ def test_a_database_outage_longer_than_the_retry_budget_parks_nothing_and_loses_
     sent = stream.finish()
     assert_each_request_once(system, outcomes, sent)
     assert all(p is not None for p in system.pids().values())
+
+
+def test_a_broker_that_blocks_publishers_costs_a_publish_its_confirm_timeout_not_a_hang(
+        broker, tmp_path):
+    from aftersales.contracts.envelope import utcnow
+    from aftersales.db import make_engine, migrate
+    from aftersales.messaging.publisher import ChannelPool
+    from aftersales.messaging.relay import OutboxRelay, PublishError
+    from aftersales.outbox import outbox
+    from aftersales.registry import migrations_dir
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'intake.db'}")
+    migrate(engine, migrations_dir("intake"))
+    with engine.begin() as c:
+        c.execute(outbox.insert().values(
+            event_id=str(uuid.uuid4()), exchange="intake.events", routing_key="request_rejected",
+            body="{}", created_at=utcnow(), attempts=0))
+    relay = OutboxRelay(engine, broker.uri, [100], confirm_timeout=1.0)
+    pool = ChannelPool(broker.uri, heartbeat=10)
+    broker.ctl("set_vm_memory_high_watermark", "0")      # a memory alarm: publishers blocked
+    try:
+        wait_until(lambda: "memory alarm" in broker.diagnostics("alarms").lower(), timeout=30,
+                   what="the memory alarm")
+        started = time.monotonic()
+        with pytest.raises(Exception):
+            pool.run(lambda ch: ch.basic_publish_confirm(
+                amqp.Message(b"{}", delivery_mode=2), exchange="", routing_key=WATCH,
+                confirm_timeout=1.0))
+        with pytest.raises(PublishError):
+            relay.publish_pending()
+        relay._close(graceful=False)
+        assert time.monotonic() - started < 15, "a publish waited far beyond its timeout"
+        with engine.connect() as c:   # the row stays, to go out once the alarm clears
+            assert c.execute(text("SELECT published_at FROM outbox")).scalar_one() is None
+    finally:
+        broker.ctl("set_vm_memory_high_watermark", "0.4")
+    wait_until(lambda: "memory alarm" not in broker.diagnostics("alarms").lower(), timeout=30,
+               what="the memory alarm to clear")
+    assert wait_until(lambda: relay.publish_pending() == 1, timeout=30, what="the row to go out")
+    relay._close()
+    pool.close()
+    engine.dispose()

@@ -64,7 +64,7 @@ class ChannelPool:
                 keepalive(item[0])
                 return item
             except Exception:
-                _release(item[0])
+                discard(item[0])
 
     def _checkin(self, item) -> None:
         with self._lock:
@@ -81,7 +81,7 @@ class ChannelPool:
             try:
                 result = fn(item[1])
             except Exception:
-                _release(item[0])
+                discard(item[0])
                 if attempt == attempts - 1:
                     raise
                 continue
@@ -98,6 +98,15 @@ class ChannelPool:
 def _release(conn) -> None:
     try:
         conn.release()
+    except Exception:
+        pass
+
+
+def discard(conn) -> None:
+    """Drop a connection that failed without the closing handshake (a broker that blocks
+    publishers would never answer it: a graceful close could wait forever)."""
+    try:
+        conn.collect()
     except Exception:
         pass
 

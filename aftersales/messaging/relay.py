@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -36,7 +37,7 @@ from ..contracts import topology
 from ..outbox import outbox, prune
 from . import broker
 from .failures import backoff
-from .publisher import keepalive
+from .publisher import discard, keepalive
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class OutboxRelay:
                 failures += 1
                 log.warning("outbox relay: %s: %s; retrying in %.1fs", type(exc).__name__,
                             str(exc).splitlines()[0][:300] if str(exc) else "", delay)
-                self._close()
+                self._close(graceful=False)
                 self._wake.wait(delay)
                 self._wake.clear()
                 continue
@@ -180,11 +181,13 @@ class OutboxRelay:
         log.info("outbox relay connected to %s", broker.safe_uri(self.amqp_uri))
         return channel
 
-    def _close(self) -> None:
+    def _close(self, graceful: bool = True) -> None:
         self.broker_connected = False
         conn, self._conn, self._channel = self._conn, None, None
         self._pending.clear()
-        if conn is not None:
+        if conn is not None and not graceful:
+            discard(conn)
+        elif conn is not None:
             try:
                 conn.release()
             except Exception:  # already gone
@@ -246,7 +249,10 @@ class OutboxRelay:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise PublishError(f"no confirm from the broker for {len(self._pending)} message(s)")
-            self._conn.drain_events(timeout=remaining)
+            try:
+                self._conn.drain_events(timeout=remaining)
+            except socket.timeout:
+                continue   # the deadline check above raises
         failed: dict[int, str] = {}
         for r in rows:
             if r.event_id in self._returned:

@@ -56,6 +56,11 @@ class PrivateBroker:
         if r.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {r.stdout}{r.stderr}")
 
+    def diagnostics(self, *args: str) -> str:
+        r = subprocess.run([str(SBIN / "rabbitmq-diagnostics"), "-n", self.node, *args],
+                           env=self.env, cwd=self.dir, capture_output=True, text=True, timeout=60)
+        return r.stdout + r.stderr
+
     def start(self) -> "PrivateBroker":
         subprocess.run([str(SBIN / "rabbitmq-server"), "-detached"], env=self.env, cwd=self.dir,
                        check=True, capture_output=True, timeout=60)

@@ -105,7 +105,8 @@ class Store(DependencyProvider):
         if self._broker_conn is None or not self._broker_conn.connected:
             self._close_broker()
             self._broker_conn = broker.connection(self.container.config["AMQP_URI"],
-                                                  connect_timeout=2)
+                                                  connect_timeout=2, io_timeout=3,
+                                                  read_timeout=3)
             self._broker_conn.ensure_connection(max_retries=1, interval_start=0)
         return self._broker_conn.default_channel
 

@@ -48,7 +48,8 @@ class ChannelPool:
         self._lock = threading.Lock()
 
     def _open(self):
-        conn = broker.connection(self.amqp_uri, heartbeat=self.heartbeat)
+        conn = broker.connection(self.amqp_uri, heartbeat=self.heartbeat,
+                                 io_timeout=CONFIRM_TIMEOUT)
         conn.ensure_connection(max_retries=1, interval_start=0)
         channel = conn.channel()
         channel.confirm_select()

@@ -168,7 +168,8 @@ class OutboxRelay:
         if self._channel is not None and self._conn is not None and self._conn.connected:
             return self._channel
         self._close()
-        conn = broker.connection(self.amqp_uri, heartbeat=self.heartbeat)
+        conn = broker.connection(self.amqp_uri, heartbeat=self.heartbeat,
+                                 io_timeout=self.confirm_timeout)
         conn.ensure_connection(max_retries=1, interval_start=0)
         channel = conn.channel()
         broker.declare_topology(channel, self.retry_delays_ms)

@@ -277,6 +277,9 @@ def test_a_database_outage_longer_than_the_retry_budget_parks_nothing_and_loses_
                    what="intake to report its database down")
         status, doc = health(system, "intake")
         assert doc["checks"]["database"]["ok"] is False
+        # intake's consumers found the database gone: they take no new messages meanwhile
+        wait_until(lambda: health(system, "intake")[1]["checks"]["database"]["messages_paused"],
+                   timeout=30, what="intake to pause its consumers")
         wait_until(lambda: len(stream.sent) >= 25, timeout=60, what="most of the stream")
         assert_nothing_parked(system)
     finally:

@@ -1,4 +1,5 @@
-"""``python -m aftersales …``: green the standard library first, then the CLI."""
+"""``python -m aftersales …`` and the ``aftersales`` console script: green the standard
+library first (before anything imports socket or threading), then the CLI."""
 import warnings
 
 with warnings.catch_warnings():
@@ -7,6 +8,11 @@ with warnings.catch_warnings():
 
 eventlet.monkey_patch()
 
-from aftersales.cli import main  # noqa: E402
 
-main()
+def main():
+    from aftersales.cli import main as cli_main
+    return cli_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -109,6 +109,33 @@ def _cmd_parked(args) -> int:
     return 0
 
 
+def _cmd_outbox(args) -> int:
+    from .db import make_engine
+    from .messaging.outbox_parking import parked_rows, replay_rows
+    engine = make_engine(cfg.database_url(args.service))
+    limit = cfg.service_config(args.service)["AFTERSALES"]["outbox_max_attempts"]
+    if args.action == "list":
+        rows = parked_rows(engine, limit)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        for r in ([] if args.json else rows):
+            print(f"{r['id']}  {r['created_at'][:19]}  {r['exchange']}/{r['routing_key']}  "
+                  f"attempts={r['attempts']}  {(r['last_error'] or '')[:120]}")
+        if not args.json:
+            print(f"{len(rows)} parked outbox row(s)")
+        return 0
+    if args.id is None and not args.all:
+        print("outbox replay: give the row's ID (or --all)", file=sys.stderr)
+        return 2
+    try:
+        done = replay_rows(engine, limit, None if args.all else args.id)
+    except LookupError as exc:
+        print(str(exc).strip("'\""), file=sys.stderr)
+        return 1
+    print(f"replayed {len(done)} outbox row(s): the relay sends them on its next round")
+    return 0
+
+
 def _import_csv(args, service: str, importer, what: str) -> int:
     """Run a service's CSV import (``importer(session, path, progress=...)``, returning
     ``{imported, bad_rows: int | list, errors?: [...]}``) in one transaction, rolled back with
@@ -252,6 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .keys_cli import register as register_keys
     register_keys(sub)
     _parked_parser(sub)
+
+    ob = sub.add_parser("outbox", help="list or replay a service's parked outbox rows (events the broker kept refusing)")
+    ob.add_argument("action", choices=["list", "replay"])
+    ob.add_argument("id", nargs="?", type=int, help="the row's ID (from `list`)")
+    ob.add_argument("--service", required=True, choices=SERVICES)
+    ob.add_argument("--all", action="store_true", help="with replay: every parked row")
+    ob.add_argument("--json", action="store_true", help="with list: JSON output")
+    ob.set_defaults(func=_cmd_outbox)
 
     a = sub.add_parser("assets", help="the asset registry that warranty decisions use (intake)")
     asub = a.add_subparsers(dest="assets_action", required=True)

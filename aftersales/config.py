@@ -14,6 +14,12 @@
 | ``AFTERSALES_RETRY_DELAYS_MS`` | ``1000,10000,60000``: one retry per delay, then the message is parked |
 | ``AFTERSALES_RELAY_INTERVAL`` | ``1.0`` seconds between outbox polls (the relay is also woken on commit) |
 | ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
+| ``AFTERSALES_MESSAGE_WORKERS`` | ``max_workers - max(2, max_workers // 3)`` (``7`` of 10): at most this many messages handled at once (also the prefetch); the rest of the pool is kept for HTTP and timers |
+| ``AFTERSALES_TRANSIENT_BACKOFF_MAX`` | ``30`` seconds: the longest wait between two tries of a message that failed transiently (database or broker unreachable) |
+| ``AFTERSALES_OUTBOX_MAX_ATTEMPTS`` | ``30``: an outbox row the broker refused this often is parked (``aftersales outbox list``) |
+| ``AFTERSALES_OUTBOX_RETENTION_HOURS`` | ``168``: sent outbox rows are deleted after this |
+| ``AFTERSALES_INBOX_RETENTION_HOURS`` | ``336``: processed event ids are forgotten after this (the duplicate window) |
+| ``AFTERSALES_HEARTBEAT`` | ``30`` seconds: AMQP heartbeat of every broker connection |
 | ``AFTERSALES_LOG_FORMAT`` | ``json`` (or ``text``) |
 | ``INTAKE_RECEIVED_MAX_AGE_DAYS`` | ``365``: a request whose ``received_at`` is older than this is refused (docs/intake.md, Limits) |
 | ``FEEDBACK_SURVEY_VALID_DAYS`` | ``14``: days a survey link stays open |
@@ -147,7 +153,7 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
         "WEB_SERVER_ADDRESS": http_address(service, env),
         "max_workers": max_workers,
         "parallel_enabled": False,
-        "HEARTBEAT": 30,
+        "HEARTBEAT": int(env.get("AFTERSALES_HEARTBEAT", "30")),
         "AFTERSALES": {
             "service": service,
             "database_url": database_url(service, env),
@@ -157,6 +163,11 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
             "key_max_lifetime": key_expiry(env)[1],
             "retry_delays_ms": retry_delays_ms(env),
             "relay_interval": float(env.get("AFTERSALES_RELAY_INTERVAL", "1.0")),
+            "message_workers": int(env.get("AFTERSALES_MESSAGE_WORKERS", "0")) or None,
+            "transient_backoff_max_s": float(env.get("AFTERSALES_TRANSIENT_BACKOFF_MAX", "30")),
+            "outbox_max_attempts": int(env.get("AFTERSALES_OUTBOX_MAX_ATTEMPTS", "30")),
+            "outbox_retention_hours": float(env.get("AFTERSALES_OUTBOX_RETENTION_HOURS", "168")),
+            "inbox_retention_hours": float(env.get("AFTERSALES_INBOX_RETENTION_HOURS", "336")),
             "pool_size": max(max_workers + 2, 5),
             "reference_dir": env.get("AFTERSALES_REFERENCE_DIR", str(reference_dir())),
             "received_max_age_days": float(env.get("INTAKE_RECEIVED_MAX_AGE_DAYS", "365")),

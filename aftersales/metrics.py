@@ -38,7 +38,7 @@ csat_score = Histogram("aftersales_csat_score", "Overall survey scores (1-5).", 
 
 messages_handled_total = Counter(
     "aftersales_messages_handled_total",
-    "Messages consumed, by outcome: ok, duplicate (absorbed), retried, parked.",
+    "Messages consumed, by outcome: ok, duplicate (absorbed), retried, parked, transient (kept, tried again).",
     ["service", "queue", "outcome"])
 handler_seconds = Histogram(
     "aftersales_handler_seconds", "Time to handle one consumed message.", ["service", "queue"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, select,
@@ -173,3 +173,19 @@ def outbox_backlog(session: Session) -> tuple[int, datetime | None]:
         select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
     ).one()
     return int(row[0]), row[1]
+
+
+def prune(engine, now: datetime, *, outbox_retention: timedelta,
+          inbox_retention: timedelta) -> tuple[int, int]:
+    """Delete outbox rows sent more than ``outbox_retention`` ago and inbox ids recorded more
+    than ``inbox_retention`` ago; returns (rows, ids) deleted.
+
+    The inbox retention is the duplicate window: a redelivery of an event older than it would
+    have its effect again (redeliveries come within minutes; replays of parked messages carry
+    events that were never recorded)."""
+    with engine.begin() as conn:
+        sent = conn.execute(outbox.delete().where(outbox.c.published_at.is_not(None))
+                            .where(outbox.c.published_at < now - outbox_retention)).rowcount
+        ids = conn.execute(inbox.delete()
+                           .where(inbox.c.processed_at < now - inbox_retention)).rowcount
+    return int(sent or 0), int(ids or 0)

@@ -27,6 +27,8 @@ from .contracts import topology
 from .db import make_engine, migrate, ping, session_factory
 from .errors import Conflict, Gone, InvalidInput, NotFound
 from .messaging import broker
+from .messaging.availability import Availability
+from .messaging.publisher import discard
 from .messaging.relay import OutboxRelay
 from .outbox import UnitOfWork, outbox_backlog
 from .revocation import RevokedKeys, key_revocations
@@ -64,6 +66,8 @@ class StoreAccess:
 
 
 class Store(DependencyProvider):
+    availability = Availability()   # shared with the consumers: the database gate
+
     def __init__(self, migrations_dir: Path, uow_class=UnitOfWork, gauges=None):
         self.migrations_dir = Path(migrations_dir)
         self.uow_class = uow_class
@@ -81,9 +85,13 @@ class Store(DependencyProvider):
         migrate(self.engine, self.migrations_dir)
         self.sessions = session_factory(self.engine)
         self.revoked = RevokedKeys(self.engine)
+        self.availability.probe = functools.partial(ping, self.engine)
         self.relay = OutboxRelay(self.engine, self.container.config["AMQP_URI"],
                                  self.settings["retry_delays_ms"],
                                  interval=self.settings.get("relay_interval", 1.0),
+                                 heartbeat=self.container.config.get("HEARTBEAT", 30),
+                                 max_attempts=self.settings.get("outbox_max_attempts", 30),
+                                 retention=retention_settings(self.settings),
                                  metrics=_RelayMetrics(self.service))
         self.collector = metrics.ServiceCollector(self._collect)
 
@@ -105,25 +113,28 @@ class Store(DependencyProvider):
     def _close_broker(self):
         conn, self._broker_conn = self._broker_conn, None
         if conn is not None:
-            try:
-                conn.release()
-            except Exception:
-                pass
+            discard(conn)   # no closing handshake: a blocked or half-dead broker never answers
 
     def _broker_channel(self):
         if self._broker_conn is None or not self._broker_conn.connected:
             self._close_broker()
-            self._broker_conn = broker.connection(self.container.config["AMQP_URI"])
-            self._broker_conn.ensure_connection(max_retries=1)
+            self._broker_conn = broker.connection(self.container.config["AMQP_URI"],
+                                                  connect_timeout=2, io_timeout=3,
+                                                  read_timeout=3)
+            self._broker_conn.ensure_connection(max_retries=1, interval_start=0)
         return self._broker_conn.default_channel
 
     def parked_count(self) -> int:
-        with self._broker_lock:
-            try:
-                return broker.queue_depth(self._broker_channel(), topology.parking_queue(self.service))
-            except Exception:
-                self._close_broker()
-                raise
+        # one probe at a time; a second caller does not queue behind a slow broker
+        if not self._broker_lock.acquire(timeout=3):
+            raise TimeoutError("the broker did not answer (another check is still waiting)")
+        try:
+            return broker.queue_depth(self._broker_channel(), topology.parking_queue(self.service))
+        except Exception:
+            self._close_broker()
+            raise
+        finally:
+            self._broker_lock.release()
 
     def health(self) -> tuple[bool, dict]:
         checks = {}
@@ -132,11 +143,17 @@ class Store(DependencyProvider):
             checks["database"] = {"ok": True, "backend": self.engine.dialect.name}
         except Exception as exc:
             checks["database"] = {"ok": False, "error": str(exc).splitlines()[0]}
+        consuming = self.availability.consumer_connected
         try:
-            checks["broker"] = {"ok": True, "parked_messages": self.parked_count(),
-                                "relay_connected": self.relay.broker_connected}
+            checks["broker"] = {"ok": consuming is not False, "parked_messages": self.parked_count(),
+                                "relay_connected": self.relay.broker_connected,
+                                "consumers_connected": consuming}
+            if consuming is False:
+                checks["broker"]["error"] = "the consumers are reconnecting to the broker"
         except Exception as exc:
-            checks["broker"] = {"ok": False, "error": str(exc) or type(exc).__name__}
+            checks["broker"] = {"ok": False, "error": str(exc) or type(exc).__name__,
+                                "consumers_connected": consuming}
+        checks["database"]["messages_paused"] = not self.availability.database_up
         return all(c["ok"] for c in checks.values()), checks
 
     def _collect(self):
@@ -170,6 +187,12 @@ class Store(DependencyProvider):
         out.append(("aftersales_broker_up", "1 when the broker answers.", ["service"],
                     [((svc,), broker_up)]))
         return out
+
+
+def retention_settings(settings) -> dict:
+    return {"outbox_hours": float(settings.get("outbox_retention_hours", 168)),
+            "inbox_hours": float(settings.get("inbox_retention_hours", 336)),
+            "interval_s": float(settings.get("prune_interval_s", 600))}
 
 
 class LogContext(DependencyProvider):

@@ -10,8 +10,17 @@ from ..contracts import topology
 log = logging.getLogger(__name__)
 
 
-def connection(amqp_uri: str, heartbeat: int | None = None) -> Connection:
-    return Connection(amqp_uri, heartbeat=heartbeat, connect_timeout=5)
+def connection(amqp_uri: str, heartbeat: int | None = None, connect_timeout: float = 5,
+               io_timeout: float | None = None, read_timeout: float | None = None) -> Connection:
+    """A lazy connection. ``io_timeout`` bounds every socket write (a broker that stopped
+    reading, a half-open connection); ``read_timeout`` every read outside ``drain_events``."""
+    options = {}
+    if io_timeout:
+        options["write_timeout"] = io_timeout
+    if read_timeout:
+        options["read_timeout"] = read_timeout
+    return Connection(amqp_uri, heartbeat=heartbeat, connect_timeout=connect_timeout,
+                      transport_options=options or None)
 
 
 def declare_topology(channel, retry_delays_ms: list[int]) -> None:

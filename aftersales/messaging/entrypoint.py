@@ -7,21 +7,26 @@ service ran, a failing handler's message acknowledged and lost), this entrypoint
 - reads the raw body itself, so an unreadable message (not UTF-8, not JSON, too large, a bad
   envelope, an unknown event version) is parked with its reason instead of killing the consumer;
 - acknowledges only after the worker finished (at-least-once);
-- on failure retries a bounded number of times through delay queues (``x-attempts`` header),
-  then parks the message; a handler can also ask for parking (``ParkMessage``);
-- if the retry or park publish fails, the message is requeued, never dropped.
+- on a transient failure (database or broker unreachable, see ``failures``) keeps the message
+  and runs it again after a capped back-off, without limit, pausing the service's consumers
+  while the database is down (``availability``);
+- on any other failure retries a bounded number of times through delay queues
+  (``x-attempts`` header), then parks the message; a handler can also ask for parking
+  (``ParkMessage``);
+- if the retry or park publish fails, the message is requeued, never dropped; an
+  acknowledgement on a dead connection is dropped (the broker redelivers the message);
+- handles at most ``message_workers`` messages at once (``availability``), leaving the rest of
+  the worker pool to HTTP and timers.
 """
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from functools import partial
 
-import amqp
 from kombu import Queue
 from nameko.exceptions import ContainerBeingKilled
-from nameko.extensions import Entrypoint, SharedExtension
+from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 from pydantic import ValidationError
 
@@ -32,7 +37,9 @@ from ..contracts.events import spec_for
 from ..errors import InvalidInput, ParkMessage, PermanentError
 from ..outbox import DuplicateEvent
 from . import broker
-from .parking import park_message
+from .availability import Availability, message_workers
+from .failures import DATABASE, backoff, transient_kind
+from .publisher import FailurePublisher
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +49,20 @@ def retry_delays(container) -> list[int]:
 
 
 class RawQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, but handing over undecoded messages and declaring the whole
-    topology on every (re)connection."""
+    """nameko's queue consumer, but handing over undecoded messages, declaring the whole
+    topology on every (re)connection, a prefetch of the message budget (below
+    ``max_workers``), and acknowledgements that never raise.
+
+    nameko's consumer thread reconnects with back-off after any connection or channel error
+    (kombu's ``ConsumerMixin``, ``ensure_connection`` without a retry limit). A message whose
+    connection is gone cannot be acknowledged: the broker redelivers it to the new connection,
+    and the consumers are idempotent, so the ack is dropped with a log line."""
+
+    availability = Availability()
+
+    @property
+    def prefetch_count(self):
+        return message_workers(self.container.config)
 
     def get_consumers(self, consumer_cls, channel):
         broker.declare_topology(channel, retry_delays(self.container))
@@ -56,67 +75,35 @@ class RawQueueConsumer(QueueConsumer):
             self._consumers[provider] = consumer
         return self._consumers.values()
 
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.availability.consumer_connected = True
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def on_connection_error(self, exc, interval):
+        self.availability.consumer_connected = False
+        super().on_connection_error(exc, interval)
+
+    def on_connection_revived(self):
+        self.availability.consumer_connected = False   # until the consumers are set up again
+
     def _on_raw_message(self, provider, message):
         self.container.spawn_managed_thread(
             partial(provider.handle_message, message),
             identifier=f"{type(provider).__name__}.handle_message[{provider.queue_name}]")
 
+    def ack_message(self, message):
+        self._settle(message, super().ack_message, "acknowledge")
 
-class FailurePublisher(SharedExtension):
-    """One confirmed channel per container for retry and parking publishes."""
+    def requeue_message(self, message):
+        self._settle(message, super().requeue_message, "requeue")
 
-    def __init__(self):
-        super().__init__()
-        self._conn = None
-        self._channel = None
-        self._lock = threading.Lock()
-
-    def _ensure(self):
-        if self._channel is None or self._conn is None or not self._conn.connected:
-            self._drop()
-            self._conn = broker.connection(self.container.config["AMQP_URI"])
-            self._conn.ensure_connection(max_retries=2)
-            self._channel = self._conn.channel()
-        return self._channel
-
-    def _drop(self):
-        conn, self._conn, self._channel = self._conn, None, None
-        if conn is not None:
-            try:
-                conn.release()
-            except Exception:
-                pass
-
-    def publish_retry(self, queue_name: str, message, attempts: int, delay_ms: int) -> None:
-        with self._lock:
-            try:
-                headers = dict(message.headers or {})
-                headers["x-attempts"] = attempts
-                props = {k: v for k, v in message.properties.items()
-                         if k in ("content_type", "content_encoding", "message_id", "type")}
-                msg = amqp.Message(message.body, application_headers=headers, delivery_mode=2,
-                                   **props)
-                self._ensure().basic_publish_confirm(
-                    msg, exchange="", routing_key=topology.retry_queue(queue_name, delay_ms))
-            except Exception:
-                self._drop()
-                raise
-
-    def park(self, service: str, queue_name: str, message, reason: str, attempts: int) -> str:
-        with self._lock:
-            try:
-                return park_message(self._ensure(), service, body=message.body,
-                                    properties=message.properties, headers=message.headers,
-                                    queue=queue_name, reason=reason, attempts=attempts)
-            except Exception:
-                self._drop()
-                raise
-
-    def stop(self):
-        self._drop()
-
-    def kill(self):
-        self._drop()
+    @staticmethod
+    def _settle(message, settle, what):
+        try:
+            settle(message)
+        except Exception as exc:   # the connection is gone: the broker redelivers the message
+            log.warning("could not %s a message (%s: %s); the broker will redeliver it",
+                        what, type(exc).__name__, exc)
 
 
 class EventConsumer(Entrypoint):
@@ -162,7 +149,18 @@ class EventConsumer(Entrypoint):
         return env
 
     # -- handling ---------------------------------------------------------------------------
+    # Every path below ends in exactly one of: ack, park (then ack), retry (then ack), requeue,
+    # or a transient wait followed by another run. None of them raises: an exception escaping a
+    # managed thread would stop the whole container.
     def handle_message(self, message):
+        self.queue_consumer.availability.acquire()
+        try:
+            self._handle(message)
+        except Exception:
+            log.exception("could not handle a message on %s; requeueing it", self.queue_name)
+            self._finish(self.queue_consumer.requeue_message, message)
+
+    def _handle(self, message):
         attempts = int((message.headers or {}).get("x-attempts", 0) or 0)
         started = time.monotonic()
         try:
@@ -170,6 +168,10 @@ class EventConsumer(Entrypoint):
         except PermanentError as exc:
             self._park(message, str(exc), attempts, started)
             return
+        self._run(message, payload, attempts, started, transient_failures=0)
+
+    def _run(self, message, payload, attempts, started, transient_failures):
+        self.queue_consumer.availability.wait_for_database()   # database down: take nothing new
         context = {}
         if isinstance(payload, Envelope):
             context = {"event_id": str(payload.event_id), "ticket_no": payload.ticket_no or "",
@@ -177,14 +179,24 @@ class EventConsumer(Entrypoint):
         try:
             self.container.spawn_worker(
                 self, (payload,), {}, context_data=context,
-                handle_result=partial(self.handle_result, message, attempts, started))
+                handle_result=partial(self.handle_result, message, attempts, started,
+                                      payload, transient_failures))
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._finish(self.queue_consumer.requeue_message, message)
 
-    def handle_result(self, message, attempts, started, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message, attempts, started, payload, transient_failures, worker_ctx,
+                      result=None, exc_info=None):
+        try:
+            self._dispose(message, attempts, started, payload, transient_failures, exc_info)
+        except Exception:
+            log.exception("could not settle a message on %s; requeueing it", self.queue_name)
+            self._finish(self.queue_consumer.requeue_message, message)
+        return result, exc_info
+
+    def _dispose(self, message, attempts, started, payload, transient_failures, exc_info):
         if exc_info is None:
             self._ack(message, "ok", started)
-            return result, exc_info
+            return
         exc = exc_info[1]
         if isinstance(exc, DuplicateEvent):
             self._ack(message, "duplicate", started)
@@ -192,12 +204,43 @@ class EventConsumer(Entrypoint):
             self._park(message, exc.reason, attempts, started)
         elif isinstance(exc, (PermanentError, InvalidInput)):
             self._park(message, f"{type(exc).__name__}: {exc}", attempts, started)
+        elif (kind := transient_kind(exc)) is not None:
+            self._retry_transient(message, payload, attempts, started, transient_failures, kind, exc)
         else:
             self._retry_or_park(message, exc, attempts, started)
-        return result, exc_info
+
+    def _retry_transient(self, message, payload, attempts, started, n, kind, exc):
+        """Keep the message (unacknowledged) and run it again after a capped back-off, without
+        limit; a database failure also closes the gate for every consumer of the service."""
+        gate = self.queue_consumer.availability
+        if kind == DATABASE:
+            gate.database_failed(exc)
+        delay = backoff(n, cap=gate.backoff_max)
+        log.warning("transient %s failure on %s (%s: %s); trying again in %.1fs",
+                    kind, self.queue_name, type(exc).__name__, str(exc).splitlines()[0][:200],
+                    delay)
+        metrics.message_handled(self.service, self.queue_name, "transient",
+                                time.monotonic() - started)
+
+        def again():
+            try:
+                time.sleep(delay)  # ok: the back-off before running the message again
+                if gate.stopped:
+                    self._finish(self.queue_consumer.requeue_message, message)
+                    return
+                self._run(message, payload, attempts, time.monotonic(), n + 1)
+            except Exception:
+                log.exception("could not retry a message on %s; requeueing it", self.queue_name)
+                self._finish(self.queue_consumer.requeue_message, message)
+
+        self.container.spawn_managed_thread(again, identifier=f"retry[{self.queue_name}]")
+
+    def _finish(self, settle, message):
+        settle(message)
+        self.queue_consumer.availability.release()
 
     def _ack(self, message, outcome, started):
-        self.queue_consumer.ack_message(message)
+        self._finish(self.queue_consumer.ack_message, message)
         metrics.message_handled(self.service, self.queue_name, outcome, time.monotonic() - started)
 
     def _retry_or_park(self, message, exc, attempts, started):
@@ -208,7 +251,7 @@ class EventConsumer(Entrypoint):
                 self.failures.publish_retry(self.queue_name, message, attempts + 1, delays[attempts])
             except Exception as pub_exc:
                 log.error("could not schedule a retry (%s); requeueing the message", pub_exc)
-                self.queue_consumer.requeue_message(message)
+                self._finish(self.queue_consumer.requeue_message, message)
                 return
             log.warning("retry %d/%d in %d ms for a message on %s: %s",
                         attempts + 1, len(delays), delays[attempts], self.queue_name, reason)
@@ -221,7 +264,7 @@ class EventConsumer(Entrypoint):
             parked_id = self.failures.park(self.service, self.queue_name, message, reason, attempts)
         except Exception as pub_exc:
             log.error("could not park a message (%s); requeueing it", pub_exc)
-            self.queue_consumer.requeue_message(message)
+            self._finish(self.queue_consumer.requeue_message, message)
             return
         log.warning("parked message %s from %s: %s", parked_id, self.queue_name, reason)
         self._ack(message, "parked", started)

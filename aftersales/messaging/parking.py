@@ -23,9 +23,9 @@ PARK_HEADERS = ("x-parked-id", "x-parked-reason", "x-parked-at", "x-original-que
 
 
 def park_message(channel, service: str, *, body: bytes, properties: dict, headers: dict,
-                 queue: str, reason: str, attempts: int) -> str:
+                 queue: str, reason: str, attempts: int, confirm_timeout: float = 10.0) -> str:
     """Publish a copy of the message to the service's parking queue and wait for the
-    broker's confirm. Returns the parked id."""
+    broker's confirm (at most ``confirm_timeout`` seconds). Returns the parked id."""
     parked_id = str(uuid.uuid4())
     hdrs = {k: v for k, v in (headers or {}).items() if k not in PARK_HEADERS}
     hdrs.update({
@@ -35,7 +35,8 @@ def park_message(channel, service: str, *, body: bytes, properties: dict, header
     props = {k: v for k, v in properties.items()
              if k in ("content_type", "content_encoding", "message_id", "type", "timestamp")}
     msg = amqp.Message(body, application_headers=hdrs, delivery_mode=2, **props)
-    channel.basic_publish_confirm(msg, exchange="", routing_key=topology.parking_queue(service))
+    channel.basic_publish_confirm(msg, exchange="", routing_key=topology.parking_queue(service),
+                                  confirm_timeout=confirm_timeout)
     return parked_id
 
 
@@ -128,7 +129,8 @@ class ParkingLot:
                      if k in ("content_type", "content_encoding", "message_id", "type")}
             channel.basic_publish_confirm(amqp.Message(p.body, application_headers=hdrs, delivery_mode=2,
                                                **props),
-                                  exchange="", routing_key=p.original_queue)
+                                  exchange="", routing_key=p.original_queue,
+                                  confirm_timeout=10.0)
             done.append(p.parked_id)
             return True
 

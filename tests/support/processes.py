@@ -48,12 +48,30 @@ class System:
         assert seed.returncode == 0, seed.stderr
         for name in only:
             self.logs[name] = open(self.workdir / f"{name}.log", "w+", encoding="utf-8")
-            self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "aftersales", "run", name], env=self.env, cwd=ROOT,
-                stdout=self.logs[name], stderr=subprocess.STDOUT)
+            self._spawn(name)
         for name in only:
-            wait_until(lambda: self._healthy(name), timeout=60, what=f"{name} /health")
+            self.wait_healthy(name)
         return self
+
+    def _spawn(self, name: str) -> None:
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "aftersales", "run", name], env=self.env, cwd=ROOT,
+            stdout=self.logs[name], stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, name: str, timeout: float = 60) -> None:
+        wait_until(lambda: self._healthy(name), timeout=timeout, what=f"{name} /health")
+
+    def pids(self) -> dict[str, int | None]:
+        """Each service's process id, None for one that has exited."""
+        return {name: (p.pid if p.poll() is None else None) for name, p in self.procs.items()}
+
+    def kill9_and_restart(self, name: str) -> None:
+        """SIGKILL one service (no clean shutdown) and start it again."""
+        old = self.procs[name]
+        old.kill()
+        old.wait(timeout=30)
+        self._spawn(name)
+        self.wait_healthy(name)
 
     def _healthy(self, name: str) -> bool:
         proc = self.procs[name]

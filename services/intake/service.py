@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 
 from aftersales import metrics
 from aftersales.contracts.events import Category, Priority
@@ -68,8 +69,7 @@ class IntakeService(BaseService):
         known, policies = self._reference()
         max_age = timedelta(days=float(self.store.config.get("received_max_age_days", 365)))
         try:
-            outcome = handlers.receive_request(self.store.uow(), body, known, policies,
-                                               max_age=max_age)
+            outcome = self._receive_once_raced(body, known, policies, max_age)
         except (InvalidInput, handlers.RequestIdTaken):
             b, ch = body.get("branch"), body.get("channel")
             if isinstance(b, str) and b in known and isinstance(ch, str) and ch in metrics.CHANNELS:
@@ -77,6 +77,18 @@ class IntakeService(BaseService):
             raise
         metrics.requests_total.labels(outcome.branch, outcome.channel, outcome.outcome).inc()
         return outcome
+
+    def _receive_once_raced(self, body, known, policies, max_age, tries=3) -> handlers.Outcome:
+        """Two first deliveries of one request, or two tickets numbered at the same moment, race
+        on a unique key (PostgreSQL): the loser's transaction is rolled back and it tries again,
+        finding the winner's ticket (a duplicate) or taking the next number. Never a 500."""
+        for attempt in range(1, tries + 1):
+            try:
+                return handlers.receive_request(self.store.uow(), body, known, policies,
+                                                max_age=max_age)
+            except IntegrityError:
+                if attempt == tries:
+                    raise
 
     # -- the bus -----------------------------------------------------------------------------
     @consume_events("aftersales.intake.phone_center")

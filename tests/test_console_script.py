@@ -15,7 +15,7 @@ import requests
 
 from tests.support.broker import publish_request
 from tests.support.data import repair_request
-from tests.support.fixtures import SECRET, free_port
+from tests.support.fixtures import RECEIVED_MAX_AGE_DAYS, SECRET, free_port
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +43,8 @@ def _console_script(path: Path) -> Path:
 def _serves_and_consumes(script: Path, broker_uri: str, tmp_path: Path, watcher) -> None:
     port = free_port()
     env = {**os.environ, "AMQP_URI": broker_uri, "AFTERSALES_SECRET": SECRET,
+           "AFTERSALES_MODE": "development",
+           "INTAKE_RECEIVED_MAX_AGE_DAYS": str(RECEIVED_MAX_AGE_DAYS),
            "AFTERSALES_VAR_DIR": str(tmp_path), "INTAKE_HTTP": f"127.0.0.1:{port}",
            "INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'intake.db'}",
            "AFTERSALES_RELAY_INTERVAL": "0.2", "PYTHONPATH": str(ROOT)}

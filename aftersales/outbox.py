@@ -100,6 +100,15 @@ class UnitOfWork:
     def _open(self, session: Session) -> None:
         """Attach repositories (overridden by services)."""
 
+    def snapshot(self) -> "UnitOfWork":
+        """Read what follows from one snapshot (a view made of several queries: a row and its
+        history). PostgreSQL's default READ COMMITTED takes a snapshot per statement, so a
+        commit between two reads would mix states; call this before the first query. SQLite's
+        transactions already read one state."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return self
+
     def __exit__(self, *exc):
         try:
             self.session.rollback()

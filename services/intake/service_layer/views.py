@@ -32,6 +32,7 @@ def _summary(t: dict) -> dict:
 
 def ticket_view(uow, ticket_no: str) -> dict | None:
     with uow:
+        uow.snapshot()   # the status and the timeline it was derived from, read together
         t = uow.tickets.get(ticket_no)
         if t is None:
             return None

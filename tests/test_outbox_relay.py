@@ -9,22 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from aftersales.contracts.envelope import utcnow
-from aftersales.db import make_engine, migrate
 from aftersales.messaging.outbox_parking import parked_rows, replay_rows
 from aftersales.messaging.relay import OutboxRelay
 from aftersales.outbox import inbox, outbox
-from aftersales.registry import migrations_dir
 from tests.support.fixtures import RETRY_DELAYS_MS
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def intake_db(database_urls):
-    engine = make_engine(database_urls["intake"])
-    migrate(engine, migrations_dir("intake"))
-    yield engine
-    engine.dispose()
 
 
 def _row(engine, n: int, exchange="intake.events", attempts=0, **extra) -> int:

@@ -5,30 +5,24 @@ timeline it was derived from always agree."""
 import pytest
 from sqlalchemy import text
 
-from aftersales.db import make_engine, migrate, session_factory
+from aftersales.db import session_factory
 from aftersales.outbox import UnitOfWork
-from aftersales.registry import migrations_dir
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_commit_between_two_reads_of_a_snapshot_is_not_seen(database_urls, db_backend):
+def test_a_commit_between_two_reads_of_a_snapshot_is_not_seen(intake_db, db_backend):
     if db_backend == "sqlite":
         pytest.skip("SQLite's BEGIN IMMEDIATE holds other writers off for the whole transaction")
-    engine = make_engine(database_urls["intake"])
-    migrate(engine, migrations_dir("intake"))
-    count = text("SELECT count(*) FROM inbox")
-    try:
-        for take_snapshot, expected in ((True, 0), (False, 1)):
-            with engine.begin() as c:
-                c.execute(text("DELETE FROM inbox"))
-            with UnitOfWork(session_factory(engine), "intake") as uow:
-                if take_snapshot:
-                    uow.snapshot()
-                assert uow.session.execute(count).scalar() == 0
-                with engine.begin() as other:   # another transaction commits meanwhile
-                    other.execute(text("INSERT INTO inbox (event_id, event_type, processed_at) "
-                                       "VALUES ('e-1', 'job_accepted', now())"))
-                assert uow.session.execute(count).scalar() == expected
-    finally:
-        engine.dispose()
+    engine, count = intake_db, text("SELECT count(*) FROM inbox")
+    for take_snapshot, expected in ((True, 0), (False, 1)):
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM inbox"))
+        with UnitOfWork(session_factory(engine), "intake") as uow:
+            if take_snapshot:
+                uow.snapshot()
+            assert uow.session.execute(count).scalar() == 0
+            with engine.begin() as other:   # another transaction commits meanwhile
+                other.execute(text("INSERT INTO inbox (event_id, event_type, processed_at) "
+                                   "VALUES ('e-1', 'job_accepted', now())"))
+            assert uow.session.execute(count).scalar() == expected

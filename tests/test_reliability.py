@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from aftersales.contracts import topology
-from aftersales.db import make_engine, migrate, session_factory
+from aftersales.db import session_factory
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.messaging.parking import ParkingLot
 from aftersales.messaging.relay import OutboxRelay
 from aftersales.outbox import UnitOfWork, make_envelope, outbox
-from aftersales.registry import migrations_dir
 from tests.support.broker import publish_raw, publish_request, wait_parked
 from tests.support.data import repair_request
 from tests.support.fixtures import RETRY_DELAYS_MS
@@ -25,13 +24,6 @@ pytestmark = pytest.mark.integration
 
 UNREACHABLE = "pyamqp://guest:guest@127.0.0.1:1//"
 
-
-@pytest.fixture
-def intake_db(database_urls):
-    engine = make_engine(database_urls["intake"])
-    migrate(engine, migrations_dir("intake"))
-    yield engine
-    engine.dispose()
 
 
 def _completed(ticket_no="SH-20261122-0001"):

@@ -302,7 +302,9 @@ _register("intake", "ticket_linked", 1, TicketLinkedV1,
           "A new request for the same asset serial as an open ticket was linked to it (no second "
           "dispatch); an agent may split it off, which re-sends `ticket_opened` with `split_from`.")
 _register("intake", "request_rejected", 1, RequestRejectedV1,
-          "A request failed validation; every offending field is named. The original message is parked.")
+          "A request was refused: a field failed validation or is beyond the limits, or its "
+          "`request_id` belongs to another branch's request; every offending field is named. "
+          "The original message is parked.")
 _register("dispatch", "engineer_assigned", 1, EngineerAssignedV1,
           "An engineer was chosen for the ticket; `reason` explains the choice.")
 _register("dispatch", "assignment_failed", 1, AssignmentFailedV1,

@@ -111,6 +111,18 @@ def database_urls(db_backend, tmp_path):
     pg.drop_all()
 
 
+@pytest.fixture
+def intake_db(database_urls):
+    """Intake's database, migrated, as an engine (for tests of the shared outbox, inbox and
+    unit of work, which every service's database holds)."""
+    from aftersales.db import make_engine, migrate
+    from aftersales.registry import migrations_dir
+    engine = make_engine(database_urls["intake"])
+    migrate(engine, migrations_dir("intake"))
+    yield engine
+    engine.dispose()
+
+
 class _LazyUrls(dict):
     def __init__(self, pg):
         super().__init__()

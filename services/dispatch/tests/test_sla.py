@@ -132,3 +132,39 @@ def test_elapsed_working_time():
 def test_unknown_priority():
     with pytest.raises(ValueError):
         sla.deadlines(at(2026, 11, 23, 9, 0), "D", SH)
+
+
+# -- the days when a calendar turns: year end, the first hours of a month, 29 February -------
+UTC = timezone.utc
+
+
+def test_c_over_new_year_skips_the_holiday_and_the_weekend():
+    # Thu 31 Dec 2026 17:00: 0.5 h left; 1 Jan (Fri) a holiday, 2–3 Jan a weekend
+    cal = sla.Calendar(holidays=frozenset({date(2027, 1, 1)}))
+    d = sla.deadlines(at(2026, 12, 31, 17, 0), "C", cal)
+    # response 8 h: 0.5 h + Mon 4 Jan 08:30–12:00 (3.5 h) + 13:00–17:00 (4 h)
+    assert d["response"].due_at == at(2027, 1, 4, 17, 0)
+    # resolution 24 h: 0.5 + 8 (4 Jan) + 8 (5 Jan) + 7.5 (6 Jan) → Wed 6 Jan 17:00
+    assert d["resolution"].due_at == at(2027, 1, 6, 17, 0)
+
+
+def test_a_received_late_on_31_december_is_due_in_the_new_year():
+    d = sla.deadlines(at(2026, 12, 31, 23, 30), "A", SH)
+    assert d["response"].due_at == at(2027, 1, 1, 0, 30)
+    assert d["resolution"].due_at == at(2027, 1, 1, 23, 30)
+
+
+def test_c_received_in_the_first_hours_of_a_month_counts_from_that_local_morning():
+    # 30 Nov 19:00 UTC is Tue 1 Dec 03:00 in Shanghai: the clock starts at 08:30 on 1 Dec,
+    # not on 30 Nov (the UTC date)
+    d = sla.deadlines(datetime(2026, 11, 30, 19, 0, tzinfo=UTC), "C", SH)
+    assert d["response"].due_at == at(2026, 12, 1, 17, 30)
+    assert d["resolution"].due_at == at(2026, 12, 3, 17, 30)
+
+
+def test_c_over_29_february_counts_it_as_a_working_day():
+    # Mon 28 Feb 2028 16:00: 1.5 h; Tue 29 Feb is a working day
+    d = sla.deadlines(at(2028, 2, 28, 16, 0), "C", SH)
+    assert d["response"].due_at == at(2028, 2, 29, 16, 0)
+    # 24 h: 1.5 + 8 (29 Feb) + 8 (1 Mar) + 6.5 (2 Mar) → Thu 2 Mar 16:00
+    assert d["resolution"].due_at == at(2028, 3, 2, 16, 0)

@@ -4,7 +4,8 @@ Revision ID: 0003
 Revises: 0002
 """
 from alembic import op
-import sqlalchemy as sa
+
+from aftersales.outbox import create_revoked_keys
 
 
 revision = '0003'
@@ -14,13 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('revoked_keys',
-    sa.Column('kid', sa.String(length=64), nullable=False),
-    sa.Column('subject', sa.String(length=64), nullable=True),
-    sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('kid')
-    )
+    create_revoked_keys(op)
 
 
 def downgrade() -> None:

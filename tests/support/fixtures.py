@@ -3,6 +3,7 @@ reachable, PostgreSQL), and the services run as nameko containers in this proces
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import socket
 import uuid
 
@@ -111,16 +112,31 @@ def database_urls(db_backend, tmp_path):
     pg.drop_all()
 
 
+@contextmanager
+def migrated_database(url: str, service: str, seed: bool = False):
+    """The service's database at ``url``, migrated (and, with ``seed``, holding its demo
+    reference data): ``(engine, session factory)``; the engine is disposed afterwards."""
+    from aftersales.db import make_engine, migrate, session_factory
+    from aftersales.registry import migrations_dir, seed_module
+    engine = make_engine(url)
+    try:
+        migrate(engine, migrations_dir(service))
+        factory = session_factory(engine)
+        if seed:
+            with factory() as s:
+                seed_module(service).seed(s, only_if_empty=True)
+                s.commit()
+        yield engine, factory
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def intake_db(database_urls):
     """Intake's database, migrated, as an engine (for tests of the shared outbox, inbox and
     unit of work, which every service's database holds)."""
-    from aftersales.db import make_engine, migrate
-    from aftersales.registry import migrations_dir
-    engine = make_engine(database_urls["intake"])
-    migrate(engine, migrations_dir("intake"))
-    yield engine
-    engine.dispose()
+    with migrated_database(database_urls["intake"], "intake") as (engine, _):
+        yield engine
 
 
 class _LazyUrls(dict):
@@ -161,14 +177,8 @@ class ServiceHarness:
         return container
 
     def seed(self, name):
-        from aftersales.db import make_engine, migrate, session_factory
-        from aftersales.registry import migrations_dir, seed_module
-        engine = make_engine(self.database_urls[name])
-        migrate(engine, migrations_dir(name))
-        with session_factory(engine)() as s:
-            seed_module(name).seed(s, only_if_empty=True)
-            s.commit()
-        engine.dispose()
+        with migrated_database(self.database_urls[name], name, seed=True):
+            pass
 
     def stop(self, name):
         self.containers.pop(name).stop()

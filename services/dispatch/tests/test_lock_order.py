@@ -12,14 +12,12 @@ from sqlalchemy import event, text
 
 from aftersales.auth import Principal
 from aftersales.contracts.envelope import utcnow
-from aftersales.db import make_engine, migrate, session_factory
 from aftersales.outbox import make_envelope
-from aftersales.registry import migrations_dir
 from services.dispatch.adapters.policies import PolicyBook
 from services.dispatch.adapters.repository import DispatchUnitOfWork
-from services.dispatch.seed import seed
 from services.dispatch.service_layer import handlers
 from services.dispatch.tests.test_dispatch_integration import ticket_opened
+from tests.support.fixtures import migrated_database
 from tests.support.waiting import wait_until
 
 TICKET = "SH-20261122-0077"
@@ -32,15 +30,10 @@ POLICIES = PolicyBook({})
 def pg(database_urls, db_backend):
     if db_backend != "postgresql":
         pytest.skip("row locks are PostgreSQL's (SQLite serialises every writer)")
-    engine = make_engine(database_urls["dispatch"])
-    migrate(engine, migrations_dir("dispatch"))
-    factory = session_factory(engine)
-    with factory() as s:
-        seed(s)
-        s.commit()
-    handlers.handle_event(DispatchUnitOfWork(factory, "dispatch"), ticket_opened(TICKET), POLICIES)
-    yield engine, factory
-    engine.dispose()
+    with migrated_database(database_urls["dispatch"], "dispatch", seed=True) as (engine, factory):
+        handlers.handle_event(DispatchUnitOfWork(factory, "dispatch"), ticket_opened(TICKET),
+                              POLICIES)
+        yield engine, factory
 
 
 def uow(factory):

@@ -9,13 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from aftersales.auth import Principal
-from aftersales.db import make_engine, migrate, session_factory
-from aftersales.registry import migrations_dir
 from services.dispatch.adapters.policies import PolicyBook
 from services.dispatch.adapters.repository import DispatchUnitOfWork
-from services.dispatch.seed import seed
 from services.dispatch.service_layer import handlers, sla
 from services.dispatch.tests.test_dispatch_integration import ticket_opened
+from tests.support.fixtures import migrated_database
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)   # B: response due T0+1h, at risk T0+48min
 AGENT = Principal("key-a", "SH", "agent")
@@ -29,14 +27,8 @@ def minutes(m: float) -> datetime:
 
 @pytest.fixture
 def factory(database_urls):
-    engine = make_engine(database_urls["dispatch"])
-    migrate(engine, migrations_dir("dispatch"))
-    f = session_factory(engine)
-    with f() as s:
-        seed(s)
-        s.commit()
-    yield f
-    engine.dispose()
+    with migrated_database(database_urls["dispatch"], "dispatch", seed=True) as (_, f):
+        yield f
 
 
 def uow(f):

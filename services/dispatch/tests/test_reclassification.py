@@ -8,49 +8,41 @@ from datetime import datetime, timedelta
 import pytest
 
 from aftersales.categories import needs_visit
-from aftersales.db import make_engine, migrate, session_factory
 from aftersales.outbox import make_envelope
-from aftersales.registry import migrations_dir
 from services.dispatch.adapters.policies import PolicyBook
 from services.dispatch.adapters.repository import DispatchUnitOfWork
 from services.dispatch.domain import visits
-from services.dispatch.seed import seed
 from services.dispatch.service_layer import handlers
 from services.dispatch.tests.test_dispatch_integration import ticket_opened
+from tests.support.fixtures import migrated_database
 
 TICKET = "SH-20261122-0042"
 
 
 @pytest.fixture
 def dispatch(database_urls):
-    engine = make_engine(database_urls["dispatch"])
-    migrate(engine, migrations_dir("dispatch"))
-    factory = session_factory(engine)
-    with factory() as s:
-        seed(s)
-        s.commit()
-    policies = PolicyBook({})
+    with migrated_database(database_urls["dispatch"], "dispatch", seed=True) as (_, factory):
+        policies = PolicyBook({})
 
-    class Dispatch:
-        published: list = []
+        class Dispatch:
+            published: list = []
 
-        def handle(self, env):
-            uow = DispatchUnitOfWork(factory, "dispatch")
-            out = handlers.handle_event(uow, env, policies)
-            self.published.extend((e.type, e.ticket_no, e.data) for e in uow.published)
-            return out
+            def handle(self, env):
+                uow = DispatchUnitOfWork(factory, "dispatch")
+                out = handlers.handle_event(uow, env, policies)
+                self.published.extend((e.type, e.ticket_no, e.data) for e in uow.published)
+                return out
 
-        def job(self, ticket_no=TICKET):
-            with DispatchUnitOfWork(factory, "dispatch") as uow:
-                return uow.jobs.get(ticket_no), uow.sla.of_ticket(ticket_no), \
-                    uow.sla.history(ticket_no)
+            def job(self, ticket_no=TICKET):
+                with DispatchUnitOfWork(factory, "dispatch") as uow:
+                    return uow.jobs.get(ticket_no), uow.sla.of_ticket(ticket_no), \
+                        uow.sla.history(ticket_no)
 
-        def decisions(self, ticket_no=TICKET):
-            return [t for t, n, _d in self.published
-                    if n == ticket_no and t in ("engineer_assigned", "assignment_failed")]
+            def decisions(self, ticket_no=TICKET):
+                return [t for t, n, _d in self.published
+                        if n == ticket_no and t in ("engineer_assigned", "assignment_failed")]
 
-    yield Dispatch()
-    engine.dispose()
+        yield Dispatch()
 
 
 def consultation(ticket_no=TICKET, **data):

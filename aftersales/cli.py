@@ -54,12 +54,12 @@ def _cmd_migrate(args) -> int:
 
 def _cmd_seed(args) -> int:
     from .db import migrate, session_factory
-    from .registry import migrations_dir, seed_module
+    from .registry import migrations_dir, seed_function
     for name in args.services or SERVICES:
         engine = _engine(name)
         migrate(engine, migrations_dir(name))
         with session_factory(engine)() as session:
-            report = seed_module(name).seed(session, only_if_empty=args.if_empty)
+            report = seed_function(name)(session, only_if_empty=args.if_empty)
             session.commit()
         engine.dispose()
         print(f"{name}: {report}")
@@ -136,7 +136,7 @@ def _cmd_outbox(args) -> int:
     return 0
 
 
-def _import_csv(args, service: str, importer, what: str) -> int:
+def import_csv(args, service: str, importer, what: str) -> int:
     """Run a service's CSV import (``importer(session, path, progress=...)``, returning
     ``{imported, bad_rows: int | list, errors?: [...]}``) in one transaction, rolled back with
     ``--dry-run``; print progress, the counts and every bad row. Exit 0 all good, 1 some rows
@@ -172,21 +172,6 @@ def _import_csv(args, service: str, importer, what: str) -> int:
         where = f"line {bad['line']}" + (f", column {bad['column']}" if "column" in bad else "")
         print(f"  {where}: {bad.get('message') or bad.get('error')}")
     return 1 if count else 0
-
-
-def _cmd_assets_import(args) -> int:
-    from services.intake.seed import import_assets
-    return _import_csv(args, "intake", import_assets, "asset(s)")
-
-
-def _cmd_parts_import(args) -> int:
-    from services.parts.seed import import_catalogue
-    return _import_csv(args, "parts", import_catalogue, "part(s)")
-
-
-def _cmd_roster_import(args) -> int:
-    from services.dispatch.seed import import_roster
-    return _import_csv(args, "dispatch", import_roster, "engineer(s) and supervisor(s)")
 
 
 def _cmd_events_doc(args) -> int:
@@ -288,32 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     ob.add_argument("--json", action="store_true", help="with list: JSON output")
     ob.set_defaults(func=_cmd_outbox)
 
-    a = sub.add_parser("assets", help="the asset registry that warranty decisions use (intake)")
-    asub = a.add_subparsers(dest="assets_action", required=True)
-    ai = asub.add_parser("import", help="import assets from a CSV file (UTF-8; columns as in "
-                                        "deploy/reference/assets.csv); bad rows are reported")
-    ai.add_argument("file")
-    ai.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
-    ai.set_defaults(func=_cmd_assets_import)
-
-    pt = sub.add_parser("parts", help="the parts catalogue (parts service)")
-    ptsub = pt.add_subparsers(dest="parts_action", required=True)
-    pti = ptsub.add_parser("import-catalogue", help="import (upsert by SKU) the parts catalogue "
-                           "from a CSV file (UTF-8; columns as in deploy/reference/parts.csv); "
-                           "bad rows are reported by line and column")
-    pti.add_argument("file")
-    pti.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
-    pti.set_defaults(func=_cmd_parts_import)
-
-    ro = sub.add_parser("roster", help="the engineer roster (dispatch service)")
-    rosub = ro.add_subparsers(dest="roster_action", required=True)
-    roi = rosub.add_parser("import", help="import (upsert by engineer_id) engineers and supervisors "
-                           "from a CSV file (UTF-8; columns as in deploy/reference/engineers.csv, "
-                           "plus optional zone, shift, leave; skills may carry levels, fault:3); "
-                           "bad rows are reported by line")
-    roi.add_argument("file")
-    roi.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
-    roi.set_defaults(func=_cmd_roster_import)
+    from .registry import register_cli
+    register_cli(sub)   # each service's own commands (assets, parts, roster)
 
     e = sub.add_parser("events-doc", help="regenerate docs/events.md (event contracts) and docs/access.md (role table)")
     e.add_argument("--check", action="store_true", help="only check that it is up to date")

@@ -92,3 +92,13 @@ def run_alembic_env(target_metadata) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def dialect_insert(session: Session):
+    """The ``insert`` of the session's dialect (PostgreSQL's or SQLite's), for the upserts
+    both know: ``.on_conflict_do_update`` / ``.on_conflict_do_nothing``."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert

@@ -33,3 +33,8 @@ def month_window(month: str, tz: str) -> tuple[datetime, datetime]:
     zone = ZoneInfo(tz)
     end_year, end_mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
     return datetime(year, mon, 1, tzinfo=zone), datetime(end_year, end_mon, 1, tzinfo=zone)
+
+
+def iso(at: datetime | None) -> str | None:
+    """An instant as ISO-8601 text for a view or an event, None as None."""
+    return at.isoformat() if at is not None else None

@@ -56,17 +56,6 @@ revoked_keys = Table(
 )
 
 
-def create_revoked_keys(op) -> None:
-    """Every service's migration that adds ``revoked_keys`` (Alembic's ``op``): one definition
-    of the table above, as the database holds it."""
-    import sqlalchemy as sa
-    op.create_table("revoked_keys",
-                    sa.Column("kid", sa.String(length=64), nullable=False),
-                    sa.Column("subject", sa.String(length=64), nullable=True),
-                    sa.Column("reason", sa.Text(), nullable=True),
-                    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
-                    sa.PrimaryKeyConstraint("kid"))
-
 
 class DuplicateEvent(Exception):
     """The event was processed already (found in the inbox)."""

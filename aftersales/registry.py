@@ -1,23 +1,75 @@
-"""The four services: where their nameko class, migrations and demo data live."""
+"""The services this installation runs, found through the ``aftersales.services`` entry
+points (``pyproject.toml``), so that the shared library never imports a service by name.
+
+A service package declares itself in its ``plugin.py``::
+
+    PLUGIN = ServicePlugin(name="intake", order=10, service="services.intake.service:IntakeService",
+                           migrations=Path(__file__).parent / "migrations",
+                           seed="services.intake.seed:seed", cli="services.intake.cli:register")
+
+and one line in ``pyproject.toml`` (``[project.entry-points."aftersales.services"]``) lists it.
+``service``, ``seed`` and ``cli`` are ``module:attribute`` names, imported only when used.
+"""
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import entry_points
 from pathlib import Path
 
-SERVICES = ("intake", "dispatch", "parts", "feedback")
-ROOT = Path(__file__).resolve().parent.parent
+GROUP = "aftersales.services"
+
+
+@dataclass(frozen=True)
+class ServicePlugin:
+    name: str
+    order: int                  # the order of the platform's workflow (listings, start-up)
+    service: str                # "module:Class" of the nameko service
+    migrations: Path
+    seed: str | None = None     # "module:function(session, only_if_empty=...) -> report"
+    cli: str | None = None      # "module:function(subparsers)" adding the service's commands
+
+
+def load(ref: str):
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@lru_cache(maxsize=1)
+def plugins() -> dict[str, ServicePlugin]:
+    found = [ep.load() for ep in entry_points(group=GROUP)]
+    if not found:
+        raise RuntimeError(f"no services are installed (entry points {GROUP!r}); install the "
+                           "project first: make venv (or pip install -e .)")
+    return {p.name: p for p in sorted(found, key=lambda p: (p.order, p.name))}
+
+
+def plugin(name: str) -> ServicePlugin:
+    try:
+        return plugins()[name]
+    except KeyError:
+        raise ValueError(f"unknown service {name!r}; one of {', '.join(plugins())}") from None
+
+
+SERVICES: tuple[str, ...] = tuple(plugins())
 
 
 def service_class(name: str):
-    if name not in SERVICES:
-        raise ValueError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
-    module = importlib.import_module(f"services.{name}.service")
-    return getattr(module, f"{name.capitalize()}Service")
+    return load(plugin(name).service)
 
 
 def migrations_dir(name: str) -> Path:
-    return ROOT / "services" / name / "migrations"
+    return plugin(name).migrations
 
 
-def seed_module(name: str):
-    return importlib.import_module(f"services.{name}.seed")
+def seed_function(name: str):
+    p = plugin(name)
+    return load(p.seed) if p.seed else None
+
+
+def register_cli(subparsers) -> None:
+    """Every service's own commands (``aftersales assets ...``, ``parts ...``, ``roster ...``)."""
+    for p in plugins().values():
+        if p.cli:
+            load(p.cli)(subparsers)

@@ -117,14 +117,14 @@ def migrated_database(url: str, service: str, seed: bool = False):
     """The service's database at ``url``, migrated (and, with ``seed``, holding its demo
     reference data): ``(engine, session factory)``; the engine is disposed afterwards."""
     from aftersales.db import make_engine, migrate, session_factory
-    from aftersales.registry import migrations_dir, seed_module
+    from aftersales.registry import migrations_dir, seed_function
     engine = make_engine(url)
     try:
         migrate(engine, migrations_dir(service))
         factory = session_factory(engine)
         if seed:
             with factory() as s:
-                seed_module(service).seed(s, only_if_empty=True)
+                seed_function(service)(s, only_if_empty=True)
                 s.commit()
         yield engine, factory
     finally:

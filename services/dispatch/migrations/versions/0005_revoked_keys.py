@@ -5,7 +5,7 @@ Revises: 0004
 """
 from alembic import op
 
-from aftersales.outbox import create_revoked_keys
+from aftersales.migrating import create_revoked_keys
 
 
 revision = '0005'

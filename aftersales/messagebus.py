@@ -1,0 +1,102 @@
+"""One small message bus per service (cosmicpython's pattern).
+
+A service builds its bus from two explicit tables, written in its ``bootstrap.py``:
+
+- ``events``: event type -> handler, for what arrives from the broker;
+- ``commands``: command class -> handler, for what a person or a system asks (HTTP, CLI,
+  timer).
+
+The bus, not the handler, opens the unit of work, records a consumed event in the inbox and
+commits, so a handler only changes state and publishes to the outbox. A handler is a plain
+function ``handler(uow, message, **dependencies)``; it names the dependencies it needs as
+keyword parameters (``policies``, ``settings``, ``branches`` ...) and the bus passes those it
+was built with.
+
+Errors are classified once here: the service's domain errors become the platform's
+(``Conflict``, ``InvalidInput`` ...) through the bus's ``errors`` table; what a message's
+failure means for its delivery (retry, park, wait for the database) is decided in
+:mod:`aftersales.messaging.entrypoint`, for every consumer alike.
+
+Reading (views) does not go through the bus: a view opens its own unit of work and commits
+nothing.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any, Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Any]
+
+
+def _wanted(handler: Handler) -> tuple[set[str], bool]:
+    params = inspect.signature(handler).parameters.values()
+    names = {p.name for p in params if p.kind == p.KEYWORD_ONLY
+             or (p.kind == p.POSITIONAL_OR_KEYWORD)}
+    return names, any(p.kind == p.VAR_KEYWORD for p in params)
+
+
+class MessageBus:
+    """``handle_event(envelope)`` and ``handle(command)``, each in one unit of work."""
+
+    def __init__(self, uow: Callable[[], Any], *, events: Mapping[str, Handler] | None = None,
+                 commands: Mapping[type, Handler] | None = None,
+                 errors: Mapping[type[BaseException], Callable[[BaseException], BaseException]]
+                 | None = None, **dependencies):
+        self.uow = uow                       # a factory: a new unit of work per message
+        self.events = dict(events or {})
+        self.commands = dict(commands or {})
+        self.errors = dict(errors or {})
+        self.dependencies = dependencies
+        self._injected: dict[Handler, dict] = {}
+
+    # -- dependencies --------------------------------------------------------------------------
+    def _deps(self, handler: Handler) -> dict:
+        found = self._injected.get(handler)
+        if found is None:
+            names, takes_all = _wanted(handler)
+            found = {k: v for k, v in self.dependencies.items() if takes_all or k in names}
+            self._injected[handler] = found
+        return found
+
+    # -- events ---------------------------------------------------------------------------------
+    def handle_event(self, env) -> Any:
+        """Run the handler of ``env.type`` once per ``event_id``: the inbox record, the
+        handler's changes and its outgoing events commit together; a redelivery finds the id
+        and has no second effect (None). A type the table does not list is acknowledged and
+        ignored."""
+        handler = self.events.get(env.type)
+        if handler is None:
+            log.info("ignoring %s events (event %s)", env.type, env.event_id)
+            return None
+        with self.uow() as uow:
+            if uow.seen(env.event_id):
+                return None
+            uow.record_processed(env.event_id, env.type)
+            result = handler(uow, env, **self._deps(handler))
+            uow.commit()
+        return result
+
+    # -- commands -------------------------------------------------------------------------------
+    def handle(self, command) -> Any:
+        """Run ``command``'s handler in one unit of work and commit; the service's domain
+        errors come out as the platform's (the ``errors`` table)."""
+        try:
+            handler = self.commands[type(command)]
+        except KeyError:
+            raise LookupError(f"no handler for the command {type(command).__name__}") from None
+        try:
+            with self.uow() as uow:
+                result = handler(uow, command, **self._deps(handler))
+                uow.commit()
+            return result
+        except tuple(self.errors) as exc:
+            raise self._translate(exc) from None
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        for kind in type(exc).__mro__:
+            if kind in self.errors:
+                return self.errors[kind](exc)
+        return exc   # pragma: no cover (only listed kinds are caught)

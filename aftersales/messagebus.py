@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[..., Any]
 
 
+@lru_cache(maxsize=None)
 def _wanted(handler: Handler) -> tuple[set[str], bool]:
     params = inspect.signature(handler).parameters.values()
     names = {p.name for p in params if p.kind == p.KEYWORD_ONLY
@@ -50,16 +52,10 @@ class MessageBus:
         self.commands = dict(commands or {})
         self.errors = dict(errors or {})
         self.dependencies = dependencies
-        self._injected: dict[Handler, dict] = {}
 
-    # -- dependencies --------------------------------------------------------------------------
     def _deps(self, handler: Handler) -> dict:
-        found = self._injected.get(handler)
-        if found is None:
-            names, takes_all = _wanted(handler)
-            found = {k: v for k, v in self.dependencies.items() if takes_all or k in names}
-            self._injected[handler] = found
-        return found
+        names, takes_all = _wanted(handler)
+        return {k: v for k, v in self.dependencies.items() if takes_all or k in names}
 
     # -- events ---------------------------------------------------------------------------------
     def handle_event(self, env) -> Any:

@@ -189,6 +189,20 @@ class Store(DependencyProvider):
         return out
 
 
+class Bus(DependencyProvider):
+    """The service's message bus for each worker: ``Bus(build)``, where the service's
+    ``bootstrap.build(store)`` makes an :class:`aftersales.messagebus.MessageBus` from the
+    worker's :class:`StoreAccess` (``store.uow`` as the unit-of-work factory,
+    ``store.config`` for the dependencies)."""
+
+    def __init__(self, build):
+        self.build = build
+
+    def get_dependency(self, worker_ctx):
+        store = next(d for d in self.container.dependencies if isinstance(d, Store))
+        return self.build(StoreAccess(store))
+
+
 def retention_settings(settings) -> dict:
     return {"outbox_hours": float(settings.get("outbox_retention_hours", 168)),
             "inbox_hours": float(settings.get("inbox_retention_hours", 336)),

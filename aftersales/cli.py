@@ -136,6 +136,19 @@ def _cmd_outbox(args) -> int:
     return 0
 
 
+def add_import_command(sub, group: str, group_help: str, verb: str, verb_help: str,
+                       service: str, importer: str, what: str) -> None:
+    """``aftersales GROUP VERB FILE [--dry-run]``: a service's CSV import, run by
+    :func:`import_csv` (``importer`` is "module:function", imported only when the command runs)."""
+    from .registry import load
+    g = sub.add_parser(group, help=group_help)
+    gsub = g.add_subparsers(dest=f"{group}_action", required=True)
+    cmd = gsub.add_parser(verb, help=verb_help)
+    cmd.add_argument("file")
+    cmd.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
+    cmd.set_defaults(func=lambda args: import_csv(args, service, load(importer), what))
+
+
 def import_csv(args, service: str, importer, what: str) -> int:
     """Run a service's CSV import (``importer(session, path, progress=...)``, returning
     ``{imported, bad_rows: int | list, errors?: [...]}``) in one transaction, rolled back with

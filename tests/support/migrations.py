@@ -35,3 +35,13 @@ def orm_diff(connection, metadata: MetaData) -> list:
         for table in md.tables.values():
             table.to_metadata(combined)
     return compare_metadata(MigrationContext.configure(connection), combined)
+
+
+def assert_matches_orm_and_reverses(service: str, engine, metadata: MetaData) -> None:
+    """The migrated database holds exactly the ORM's tables, and the migrations go down to the
+    first revision and up to head again cleanly."""
+    with engine.connect() as c:
+        diff = orm_diff(c, metadata)
+    assert diff == [], diff
+    downgrade(service, engine, "0001")
+    upgrade(service, engine)

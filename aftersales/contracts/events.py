@@ -39,8 +39,8 @@ from .feedback import (ComplaintConfirmedV1, ComplaintEscalatedV1, ComplaintRegi
                        ComplaintResolvedV1, FollowUpOpenedV1, ReturnVisitCompletedV1,
                        SurveyAnsweredV1, SurveyExpiredV1, SurveyIssuedV1, SurveyRemindedV1,
                        VisitOutcome)
-from .intake import (FieldError, RequestRejectedV1, TicketCancelledV1, TicketLinkedV1,
-                     TicketOpenedV1, TicketReclassifiedV1, TicketResolvedV1, CustomerContactedV1)
+from .intake import (CustomerContactedV1, FieldError, RequestRejectedV1, TicketCancelledV1,
+                     TicketLinkedV1, TicketOpenedV1, TicketReclassifiedV1, TicketResolvedV1)
 from .keys import KeyRevokedV1
 from .parts import (DesignDefectReportedV1, PartReturnDecision, PartReturnInspectedV1,
                     PartReturnReceivedV1, PartsBackorderedLine, PartsBackorderedV1,

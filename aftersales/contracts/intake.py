@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from .common import Asset, Category, Channel, Customer, Fault, Priority, Schema, Site, WarrantyDecision
+from .common import (Asset, Category, Channel, Customer, Fault, Priority, Schema, Site,
+                     WarrantyDecision)
 
 SOURCE = "intake"
 

@@ -1,15 +1,17 @@
-"""The event of API-key revocation (published by ``aftersales keys revoke``, consumed by every
-service), registered with the other event schemas."""
+"""The event of API-key revocation (exchange ``keys.events``): published by ``aftersales keys
+revoke`` (the platform's CLI, not a service), consumed by every service."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import Field
 
-from .events import _register, _Schema
+from .common import Schema
+
+SOURCE = "keys"
 
 
-class KeyRevokedV1(_Schema):
+class KeyRevokedV1(Schema):
     kid: str = Field(min_length=1, max_length=64, description="the revoked key's id")
     subject: str | None = Field(default=None, max_length=64,
                                 description="who the key was issued to, when known")
@@ -17,6 +19,9 @@ class KeyRevokedV1(_Schema):
     revoked_at: datetime
 
 
-_register("keys", "key_revoked", 1, KeyRevokedV1,
-          "An operator revoked one API key (`aftersales keys revoke KID`): every service "
-          "records the key id in its own `revoked_keys` table and answers 401 to it from then on.")
+# type, version, schema, summary (docs/events.md)
+SPECS = (
+    ("key_revoked", 1, KeyRevokedV1,
+     "An operator revoked one API key (`aftersales keys revoke KID`): every service "
+     "records the key id in its own `revoked_keys` table and answers 401 to it from then on."),
+)

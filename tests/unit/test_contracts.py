@@ -1,10 +1,11 @@
 """Event contracts, docs/events.md, and the request schema's error messages."""
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 
-from aftersales.contracts import topology
+from aftersales.contracts import events, topology
 from aftersales.contracts.events import EVENTS, RepairRequested
 from aftersales.errors import pydantic_errors
 from aftersales.eventsdoc import render
@@ -33,6 +34,35 @@ def test_every_binding_names_a_known_event():
     for q in topology.QUEUES:
         for b in q.bindings:
             assert b.routing_key in known or b.exchange == topology.PHONE_CENTER_EXCHANGE
+
+
+def test_the_registry_collects_every_producers_table_in_order():
+    assert [s.source for s in EVENTS.values()] == \
+        [p.SOURCE for p in events.PRODUCERS for _ in p.SPECS]
+    assert len(EVENTS) == sum(len(p.SPECS) for p in events.PRODUCERS)
+    for producer in events.PRODUCERS:   # each schema is defined beside its producer's table
+        assert {schema.__module__ for _, _, schema, _ in producer.SPECS} == {producer.__name__}
+
+
+def test_a_type_and_version_registered_twice_is_refused():
+    opened = events.TicketOpenedV1
+    one = SimpleNamespace(SOURCE="intake", SPECS=(("ticket_opened", 1, opened, "a"),))
+    other = SimpleNamespace(SOURCE="dispatch", SPECS=(("ticket_opened", 1, opened, "b"),))
+    with pytest.raises(ValueError, match="'ticket_opened' version 1 is registered twice: by intake "
+                                         "and by dispatch"):
+        events.collect([one, other])
+    with pytest.raises(ValueError, match="registered twice"):
+        events.collect([SimpleNamespace(SOURCE="intake", SPECS=one.SPECS * 2)])
+    v2 = SimpleNamespace(SOURCE="intake", SPECS=(("ticket_opened", 2, opened, "c"),))
+    assert set(events.collect([one, v2])) == {("ticket_opened", 1), ("ticket_opened", 2)}
+
+
+def test_every_contract_is_imported_from_the_registry_module():
+    exported = {name: getattr(events, name) for name in events.__all__}
+    assert len(exported) == len(events.__all__)
+    for spec in EVENTS.values():
+        assert exported[spec.schema.__name__] is spec.schema
+    assert exported["RepairRequested"] is RepairRequested
 
 
 def test_a_valid_request_round_trips_chinese_text():

@@ -10,13 +10,12 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from prometheus_client.core import REGISTRY, CollectorRegistry, GaugeMetricFamily
 
+from .contracts.common import CHANNELS, PRIORITIES, SLA_STAGES as STAGES  # noqa: F401 (re-used names)
+
 HOUR = 3600.0
 # minutes to days; every SLA target of the spec (1h, 2h, 4h, 12h, 24h, 48h, 72h) is an edge
 SLA_BUCKETS = (60, 300, 900, 1800, HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR, 12 * HOUR, 24 * HOUR,
                48 * HOUR, 72 * HOUR, 120 * HOUR, 168 * HOUR, 336 * HOUR, 720 * HOUR)
-STAGES = ("response", "dispatch", "arrival", "resolution")
-PRIORITIES = ("A", "B", "C")
-CHANNELS = ("phone", "email", "web", "wechat", "onsite")
 OUTCOMES = ("opened", "duplicate", "rejected")
 
 requests_total = Counter(

@@ -22,7 +22,7 @@ from aftersales.service import (BaseService, Store, json_api, parse, query_time,
                                 report_response)
 from aftersales.web import http
 
-from .adapters.repository import FeedbackUnitOfWork
+from .adapters.unit_of_work import FeedbackUnitOfWork
 from .domain import model
 from .domain import visits as rv
 from .service_layer import handlers

@@ -94,7 +94,7 @@ def _on_ticket_opened(uow, env, settings, now):
     t = TicketOpenedV1.model_validate(env.data)
     if t.duplicate:
         return None
-    uow.jobs.upsert(t.ticket_no, env.branch, category=t.category, priority=t.priority,
+    uow.closed_jobs.upsert(t.ticket_no, env.branch, category=t.category, priority=t.priority,
                     customer=t.customer.model_dump(mode="json", exclude_none=True),
                     site=t.site.model_dump(mode="json", exclude_none=True),
                     asset=t.asset.model_dump(mode="json", exclude_none=True))
@@ -113,10 +113,10 @@ def _on_ticket_opened(uow, env, settings, now):
 
 def _on_job_closed(uow, env, settings, now):
     j = JobClosedV1.model_validate(env.data)
-    uow.jobs.upsert(j.ticket_no, env.branch, category=j.category, priority=j.priority,
+    uow.closed_jobs.upsert(j.ticket_no, env.branch, category=j.category, priority=j.priority,
                     engineer_id=j.engineer_id, completed_at=j.completed_at, closed_at=j.closed_at,
                     first_time_fix=j.first_time_fix, rework_count=j.rework_count)
-    job = uow.jobs.get(j.ticket_no)
+    job = uow.closed_jobs.get(j.ticket_no)
     if not uow.surveys.for_ticket(j.ticket_no):
         survey = model.issue_survey(j.ticket_no, env.branch, j.engineer_id, now,
                                     settings.valid_days)
@@ -257,7 +257,7 @@ def staff_view(uow, principal: Principal, ticket_no: str | None) -> dict:
     now = utcnow()
     with uow:
         found = [s for s in uow.surveys.for_ticket(ticket_no) if principal.can_access(s.branch)]
-        job = uow.jobs.get(ticket_no) if found else None
+        job = uow.closed_jobs.get(ticket_no) if found else None
     show_token = principal.role in TOKEN_ROLES
     docs = [_staff_doc(s, now, show_token) for s in found]
     if show_token and job is not None and job.customer:
@@ -414,7 +414,7 @@ def register_complaint(uow, principal: Principal, branches: dict, *, ticket_no: 
     b = branch_for(principal, branch, branches)
     now = now or utcnow()
     with uow:
-        job = uow.jobs.get(ticket_no)
+        job = uow.closed_jobs.get(ticket_no)
         if job is not None and job.branch != b:
             raise InvalidInput([{"field": "ticket_no",
                                  "message": f"belongs to branch {job.branch}, not {b}"}])
@@ -502,7 +502,7 @@ def list_visits(uow, principal: Principal, branches: dict, branch: str | None,
     now = utcnow()
     with uow:
         found = uow.visits.list(b, status, due_before, ticket_no)
-        contacts = {t: uow.jobs.get(t) for t in {v.ticket_no for v in found}}
+        contacts = {t: uow.closed_jobs.get(t) for t in {v.ticket_no for v in found}}
     out = []
     for v in found:
         d = visit_doc(v, now)
@@ -533,7 +533,7 @@ def record_visit(uow, principal: Principal, visit_id: str, outcome: str, notes: 
         except rv.VisitError as exc:
             raise Conflict(str(exc)) from None
         if outcome == "problem_found":
-            job = uow.jobs.get(v.ticket_no)
+            job = uow.closed_jobs.get(v.ticket_no)
             if job is None or not job.customer or not job.site:
                 raise Conflict(f"feedback has no customer and site for {v.ticket_no}: "
                                "file the request with intake directly")
@@ -592,7 +592,7 @@ def put_plan(uow, principal: Principal, plan_id: str, doc: dict, now: datetime |
 
 def _generate(uow, plan: rv.Plan, year: int, now: datetime) -> int:
     start = datetime(year - 5, 1, 1, tzinfo=ZoneInfo(DEFAULT_TZ))
-    jobs = uow.jobs.closed_between(None, start, plan.date_in(year))
+    jobs = uow.closed_jobs.closed_between(None, start, plan.date_in(year))
     added = uow.visits.add_new(rv.plan_visits(plan, year, jobs))
     uow.plans.record_run(plan.plan_id, year, len(added), now)
     log.info("plan %s %d: %d visit(s) scheduled", plan.plan_id, year, len(added))
@@ -626,7 +626,7 @@ def monthly_report(uow, principal: Principal, settings: Settings, branch: str | 
     with uow:
         report = stats.monthly_report(
             b, month, tz=tz, surveys=uow.surveys.in_window(b, start, end),
-            jobs=uow.jobs.closed_between(b, start, end), sla=uow.facts.sla(b, start, end),
+            jobs=uow.closed_jobs.closed_between(b, start, end), sla=uow.facts.sla(b, start, end),
             causes=uow.facts.causes(b, start, end), parts=uow.facts.parts(b, start, end),
             complaints=uow.complaints.touching(b, start, end),
             follow_ups=uow.follow_ups.opened_between(b, start, end),

@@ -3,7 +3,7 @@ revision 0001 upgrades (the scheduler will expire it) and downgrades cleanly, an
 match the ORM (no migration missing)."""
 from datetime import datetime, timezone
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from aftersales.db import make_engine
 from services.feedback.adapters.orm import metadata
@@ -28,5 +28,37 @@ def test_a_database_with_surveys_upgrades_and_matches_the_orm(database_urls):
         assert diff == [], diff
         downgrade("feedback", engine, "0001")
         upgrade("feedback", engine)
+    finally:
+        engine.dispose()
+
+
+def test_jobs_becomes_closed_jobs_with_its_rows_and_indexes_and_back(database_urls):
+    engine = make_engine(database_urls["feedback"])
+    closed = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
+    try:
+        upgrade("feedback", engine, "0003")
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO jobs (ticket_no, branch, category, customer, "
+                           "engineer_id, closed_at, first_time_fix, rework_count) VALUES "
+                           "('SH-7', 'SH', 'fault', :customer, 'E-SH-007', :at, true, 1)"),
+                      {"customer": '{"contact_name": "张伟"}', "at": closed})
+        upgrade("feedback", engine)
+        with engine.connect() as c:
+            insp = inspect(c)
+            assert "jobs" not in insp.get_table_names()
+            assert sorted(i["name"] for i in insp.get_indexes("closed_jobs")) == [
+                "ix_closed_jobs_branch", "ix_closed_jobs_closed_at", "ix_closed_jobs_engineer_id"]
+            row = c.execute(text("SELECT ticket_no, branch, customer, engineer_id, "
+                                 "first_time_fix, rework_count FROM closed_jobs")).one()
+            assert tuple(row) == ("SH-7", "SH", '{"contact_name": "张伟"}', "E-SH-007", True, 1)
+            diff = orm_diff(c, metadata)
+        assert diff == [], diff
+        downgrade("feedback", engine, "0003")
+        with engine.connect() as c:
+            insp = inspect(c)
+            assert "closed_jobs" not in insp.get_table_names()
+            assert sorted(i["name"] for i in insp.get_indexes("jobs")) == [
+                "ix_jobs_branch", "ix_jobs_closed_at", "ix_jobs_engineer_id"]
+            assert c.execute(text("SELECT ticket_no FROM jobs")).scalars().all() == ["SH-7"]
     finally:
         engine.dispose()

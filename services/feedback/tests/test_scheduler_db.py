@@ -9,7 +9,7 @@ from sqlalchemy import select
 from aftersales.db import make_engine, migrate, session_factory
 from aftersales.outbox import make_envelope, outbox
 from aftersales.reference import branches
-from services.feedback.adapters.repository import FeedbackUnitOfWork
+from services.feedback.adapters.unit_of_work import FeedbackUnitOfWork
 from services.feedback.seed import seed
 from services.feedback.service_layer import handlers
 

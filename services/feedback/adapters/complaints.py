@@ -4,28 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
 
 from ..domain.complaints import OPEN, Complaint
-from .json_columns import dumps, loads
+from .rows import Repository, dumps, from_row, loads, where_given
 from .orm import complaints
 
 
 def _complaint(row) -> Complaint:
-    return Complaint(complaint_id=row["complaint_id"], ticket_no=row["ticket_no"],
-                     branch=row["branch"], source=row["source"], severity=row["severity"],
-                     description=row["description"], registered_at=row["registered_at"],
-                     deadline=row["deadline"], owner=row["owner"], status=row["status"],
-                     escalation_level=row["escalation_level"], notes=loads(row["notes"], []),
-                     resolution=row["resolution"], resolved_at=row["resolved_at"],
-                     resolved_by=row["resolved_by"], confirmed_at=row["confirmed_at"],
-                     satisfied=row["satisfied"], engineer_id=row["engineer_id"])
+    return from_row(Complaint, row, notes=loads(row["notes"], []))
 
 
-class ComplaintRepository:
-    def __init__(self, session: Session):
-        self.session = session
-
+class ComplaintRepository(Repository):
     def add(self, c: Complaint, source_event_id: str | None = None) -> None:
         self.session.execute(complaints.insert().values(
             complaint_id=c.complaint_id, ticket_no=c.ticket_no, branch=c.branch, source=c.source,
@@ -49,13 +38,8 @@ class ComplaintRepository:
 
     def list(self, branch: str | None, status: str | None, ticket_no: str | None = None,
              limit: int = 200) -> list[Complaint]:
-        q = select(complaints).order_by(complaints.c.registered_at).limit(limit)
-        if branch:
-            q = q.where(complaints.c.branch == branch)
-        if status:
-            q = q.where(complaints.c.status == status)
-        if ticket_no:
-            q = q.where(complaints.c.ticket_no == ticket_no)
+        q = where_given(select(complaints).order_by(complaints.c.registered_at).limit(limit),
+                        complaints, branch=branch, status=status, ticket_no=ticket_no)
         return [_complaint(r) for r in self.session.execute(q).mappings().all()]
 
     def overdue(self, now: datetime, max_level: int, limit: int = 200) -> list[str]:

@@ -6,29 +6,21 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..domain.stats import CauseFact, PartFact, SlaFact
 from ..domain.visits import JobFacts
-from .json_columns import dumps, loads
+from .rows import Repository, dumps, from_row, loads
 from .orm import closed_jobs, diagnoses, parts_used, sla_results
 
 
 def _closed_job(row) -> JobFacts:
-    return JobFacts(ticket_no=row["ticket_no"], branch=row["branch"], category=row["category"],
-                    priority=row["priority"], customer=loads(row["customer"], {}),
-                    site=loads(row["site"], {}), asset=loads(row["asset"], {}),
-                    engineer_id=row["engineer_id"], completed_at=row["completed_at"],
-                    closed_at=row["closed_at"], first_time_fix=row["first_time_fix"],
-                    rework_count=row["rework_count"])
+    return from_row(JobFacts, row, customer=loads(row["customer"], {}),
+                    site=loads(row["site"], {}), asset=loads(row["asset"], {}))
 
 
-class ClosedJobRepository:
+class ClosedJobRepository(Repository):
     """Feedback's copy of a ticket and of its closed job (``closed_jobs``); the first writer
     inserts, later events fill columns in (events may arrive in any order)."""
-
-    def __init__(self, session: Session):
-        self.session = session
 
     def get(self, ticket_no: str) -> JobFacts | None:
         row = self.session.execute(select(closed_jobs).where(
@@ -60,11 +52,8 @@ class ClosedJobRepository:
         return [_closed_job(r) for r in self.session.execute(q).mappings().all()]
 
 
-class FactRepository:
+class FactRepository(Repository):
     """What the statistics are computed from: SLA stages, diagnoses, parts consumed."""
-
-    def __init__(self, session: Session):
-        self.session = session
 
     def add_sla(self, event_id, ticket_no, branch, stage, priority, met, completed_at) -> None:
         self.session.execute(sla_results.insert().values(
@@ -83,23 +72,18 @@ class FactRepository:
                 event_id=event_id, ticket_no=ticket_no, branch=branch, sku=sku, quantity=q,
                 consumed_at=at))
 
+    def _of_month(self, table, at, branch, start, end):
+        return self.session.execute(select(table).where(
+            table.c.branch == branch, table.c[at] >= start, table.c[at] < end)).mappings().all()
+
     def sla(self, branch, start, end) -> list[SlaFact]:
-        rows = self.session.execute(select(sla_results).where(
-            sla_results.c.branch == branch, sla_results.c.completed_at >= start,
-            sla_results.c.completed_at < end)).mappings().all()
         return [SlaFact(r["branch"], r["stage"], bool(r["met"]), r["completed_at"])
-                for r in rows]
+                for r in self._of_month(sla_results, "completed_at", branch, start, end)]
 
     def causes(self, branch, start, end) -> list[CauseFact]:
-        rows = self.session.execute(select(diagnoses).where(
-            diagnoses.c.branch == branch, diagnoses.c.diagnosed_at >= start,
-            diagnoses.c.diagnosed_at < end)).mappings().all()
         return [CauseFact(r["branch"], r["cause"], r["diagnosed_at"], r["engineer_id"])
-                for r in rows]
+                for r in self._of_month(diagnoses, "diagnosed_at", branch, start, end)]
 
     def parts(self, branch, start, end) -> list[PartFact]:
-        rows = self.session.execute(select(parts_used).where(
-            parts_used.c.branch == branch, parts_used.c.consumed_at >= start,
-            parts_used.c.consumed_at < end)).mappings().all()
         return [PartFact(r["branch"], r["sku"], r["quantity"], r["consumed_at"])
-                for r in rows]
+                for r in self._of_month(parts_used, "consumed_at", branch, start, end)]

@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
 
 from ..domain.model import DIMENSIONS, Answer, FollowUp, Survey
-from .json_columns import dumps, loads
+from .rows import Repository, dumps, from_row, loads, where_given
 from .orm import follow_ups, surveys
 
 
@@ -16,19 +15,12 @@ def _survey(row) -> Survey:
     if row["answered_at"] is not None:
         answer = Answer(scores={d: row[f"score_{d}"] for d in DIMENSIONS},
                         recommend=row["recommend"], comment=row["comment"])
-    return Survey(survey_id=row["survey_id"], token=row["token"], ticket_no=row["ticket_no"],
-                  branch=row["branch"], engineer_id=row["engineer_id"],
-                  issued_at=row["issued_at"], expires_at=row["expires_at"],
-                  answered_at=row["answered_at"], answer=answer,
-                  follow_up_required=bool(row["follow_up_required"]),
-                  reminders_sent=row["reminders_sent"] or 0,
-                  expired_at=row["expired_at"], channel=row["channel"])
+    return from_row(Survey, row, answer=answer,
+                    follow_up_required=bool(row["follow_up_required"]),
+                    reminders_sent=row["reminders_sent"] or 0)
 
 
-class SurveyRepository:
-    def __init__(self, session: Session):
-        self.session = session
-
+class SurveyRepository(Repository):
     def add(self, s: Survey, next_due_at: datetime | None, source_event_id: str | None = None) -> None:
         self.session.execute(surveys.insert().values(
             survey_id=s.survey_id, token=s.token, ticket_no=s.ticket_no, branch=s.branch,
@@ -91,18 +83,10 @@ class SurveyRepository:
 
 
 def _follow_up(row) -> FollowUp:
-    return FollowUp(follow_up_id=row["follow_up_id"], survey_id=row["survey_id"],
-                    ticket_no=row["ticket_no"], branch=row["branch"],
-                    engineer_id=row["engineer_id"], reasons=loads(row["reasons"], []),
-                    opened_at=row["opened_at"], due_at=row["due_at"],
-                    status=row["status"], closed_at=row["closed_at"],
-                    closed_by=row["closed_by"], note=row["note"])
+    return from_row(FollowUp, row, reasons=loads(row["reasons"], []))
 
 
-class FollowUpRepository:
-    def __init__(self, session: Session):
-        self.session = session
-
+class FollowUpRepository(Repository):
     def add(self, f: FollowUp) -> None:
         self.session.execute(follow_ups.insert().values(
             follow_up_id=f.follow_up_id, survey_id=f.survey_id, ticket_no=f.ticket_no,
@@ -120,11 +104,8 @@ class FollowUpRepository:
                                      closed_by=f.closed_by, note=f.note))
 
     def list(self, branch: str | None, status: str | None, limit: int = 200) -> list[FollowUp]:
-        q = select(follow_ups).order_by(follow_ups.c.opened_at).limit(limit)
-        if branch:
-            q = q.where(follow_ups.c.branch == branch)
-        if status:
-            q = q.where(follow_ups.c.status == status)
+        q = where_given(select(follow_ups).order_by(follow_ups.c.opened_at).limit(limit),
+                        follow_ups, branch=branch, status=status)
         return [_follow_up(r) for r in self.session.execute(q).mappings().all()]
 
     def opened_between(self, branch: str, start: datetime, end: datetime) -> list[FollowUp]:

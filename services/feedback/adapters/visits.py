@@ -5,26 +5,17 @@ import json
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
 
 from ..domain.visits import Plan, Visit, plan_from
-from .json_columns import dumps
+from .rows import Repository, dumps, from_row, where_given
 from .orm import plan_runs, visit_plans, visits
 
 
 def _visit(row) -> Visit:
-    return Visit(visit_id=row["visit_id"], key=row["key"], ticket_no=row["ticket_no"],
-                 branch=row["branch"], kind=row["kind"], due_at=row["due_at"],
-                 plan_id=row["plan_id"], label=row["label"], status=row["status"],
-                 outcome=row["outcome"], notes=row["notes"],
-                 completed_at=row["completed_at"], completed_by=row["completed_by"],
-                 request_id=row["request_id"])
+    return from_row(Visit, row)
 
 
-class VisitRepository:
-    def __init__(self, session: Session):
-        self.session = session
-
+class VisitRepository(Repository):
     def add_new(self, vs: list[Visit]) -> list[Visit]:
         """Insert the visits whose key is not scheduled yet; return those inserted."""
         added = []
@@ -52,15 +43,10 @@ class VisitRepository:
 
     def list(self, branch: str | None, status: str | None, due_before: datetime | None,
              ticket_no: str | None = None, limit: int = 200) -> list[Visit]:
-        q = select(visits).order_by(visits.c.due_at, visits.c.visit_id).limit(limit)
-        if branch:
-            q = q.where(visits.c.branch == branch)
-        if status:
-            q = q.where(visits.c.status == status)
+        q = where_given(select(visits).order_by(visits.c.due_at, visits.c.visit_id).limit(limit),
+                        visits, branch=branch, status=status, ticket_no=ticket_no)
         if due_before:
             q = q.where(visits.c.due_at < due_before)
-        if ticket_no:
-            q = q.where(visits.c.ticket_no == ticket_no)
         return [_visit(r) for r in self.session.execute(q).mappings().all()]
 
     def touching(self, branch: str, start: datetime, end: datetime) -> list[Visit]:
@@ -70,10 +56,7 @@ class VisitRepository:
         return [_visit(r) for r in self.session.execute(q).mappings().all()]
 
 
-class PlanRepository:
-    def __init__(self, session: Session):
-        self.session = session
-
+class PlanRepository(Repository):
     def all(self) -> list[Plan]:
         rows = self.session.execute(select(visit_plans).order_by(visit_plans.c.plan_id)).all()
         return [plan_from(r.plan_id, json.loads(r.definition)) for r in rows]

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from aftersales.auth import Principal
+from aftersales.errors import NotFound
+
 from ..domain import model
 from ..domain import visits as rv
 
 TOKEN_ROLES = ("agent", "manager", "admin")   # staff who may see (and pass on) the survey link
 STAFF_ROLES = ("agent", "dispatcher", "manager")   # agents, supervisors, managers
 DEFAULT_TZ = "Asia/Shanghai"
+
+
+def visible(principal: Principal, found, what: str):
+    """``found`` (a survey, follow-up, complaint, visit) when the key may see its branch;
+    NotFound (``no such <what>``) when there is none or it belongs to another branch."""
+    if found is None or not principal.can_access(found.branch):
+        raise NotFound(f"no such {what}")
+    return found
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ overdue is the scheduler's (service_layer/scan.py)."""
 from __future__ import annotations
 
 from aftersales.contracts.envelope import utcnow
-from aftersales.errors import InvalidInput, NotFound
+from aftersales.errors import InvalidInput
 from aftersales.scoping import branch_for
 
 from ..domain import complaints as cp
 from . import commands
-from .common import STAFF_ROLES, Outcome, Settings
+from .common import STAFF_ROLES, Outcome, Settings, visible
 from .views import complaint_doc
 
 
@@ -43,10 +43,7 @@ def _complaint(uow, cmd) -> cp.Complaint:
     """The complaint a staff command acts on (locked), or NotFound; a change the complaint's
     state refuses raises cp.ComplaintError (a 409)."""
     cmd.principal.require_role(*STAFF_ROLES)
-    c = uow.complaints.get(cmd.complaint_id)
-    if c is None or not cmd.principal.can_access(c.branch):
-        raise NotFound("no such complaint")
-    return c
+    return visible(cmd.principal, uow.complaints.get(cmd.complaint_id), "complaint")
 
 
 def add_note(uow, cmd: commands.AddComplaintNote) -> dict:

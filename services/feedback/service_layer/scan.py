@@ -34,20 +34,21 @@ def run(bus, now: datetime | None = None) -> dict:
             continue
         kind, n = action
         if kind == model.EXPIRE:
-            done["surveys_expired"] += bus.handle(commands.ExpireSurvey(s, now))
+            done["surveys_expired"] += bus.handle(commands.ExpireSurvey(s, now=now))
         else:
-            done["surveys_reminded"] += bus.handle(commands.RemindSurvey(s, n, now))
+            done["surveys_reminded"] += bus.handle(commands.RemindSurvey(s, n, now=now))
     with bus.uow() as uow:
         overdue = uow.complaints.overdue(now, cp.MAX_LEVEL)
     for complaint_id in overdue:
-        done["complaints_escalated"] += bus.handle(commands.EscalateComplaint(complaint_id, now))
+        done["complaints_escalated"] += bus.handle(commands.EscalateComplaint(complaint_id,
+                                                                         now=now))
     with bus.uow() as uow:
         plans = [p for p in uow.plans.all() if p.active]
     for plan in plans:
         year = now.astimezone(ZoneInfo(DEFAULT_TZ)).year
         if now < plan.date_in(year) - timedelta(days=settings.plan_lead_days):
             continue
-        done["plan_visits"] += bus.handle(commands.RunVisitPlan(plan, year, now))
+        done["plan_visits"] += bus.handle(commands.RunVisitPlan(plan, year, now=now))
     return {kind: n for kind, n in done.items() if n}
 
 

@@ -7,11 +7,11 @@ import logging
 from datetime import datetime
 
 from aftersales.contracts.envelope import utcnow
-from aftersales.errors import Conflict, InvalidInput, NotFound
+from aftersales.errors import Conflict, InvalidInput
 
 from ..domain import model
 from . import commands, views
-from .common import STAFF_ROLES, TOKEN_ROLES
+from .common import STAFF_ROLES, TOKEN_ROLES, visible
 from .views import SurveyExpired, by_token
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,7 @@ def record_phone_answer(uow, cmd: commands.RecordPhoneAnswer) -> model.Survey:
     principal = cmd.principal
     principal.require_role(*TOKEN_ROLES)
     now = cmd.now or utcnow()
-    survey = uow.surveys.get(cmd.survey_id)
-    if survey is None or not principal.can_access(survey.branch):
-        raise NotFound("no such survey")
+    survey = visible(principal, uow.surveys.get(cmd.survey_id), "survey")
     if survey.status(now) == model.EXPIRED:
         raise SurveyExpired("this survey has expired")
     return _answer(uow, survey, cmd.answer, now, "phone", principal.actor)
@@ -71,9 +69,7 @@ def close_follow_up(uow, cmd: commands.CloseFollowUp) -> dict:
     principal = cmd.principal
     principal.require_role(*STAFF_ROLES)
     now = cmd.now or utcnow()
-    f = uow.follow_ups.get(cmd.follow_up_id)
-    if f is None or not principal.can_access(f.branch):
-        raise NotFound("no such follow-up")
+    f = visible(principal, uow.follow_ups.get(cmd.follow_up_id), "follow-up")
     f.close(principal.actor, cmd.note, now)
     uow.follow_ups.save(f)
     return views.follow_up_doc(f)

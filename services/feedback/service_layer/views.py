@@ -14,7 +14,7 @@ from aftersales.scoping import branch_for, scope
 from ..domain import complaints as cp
 from ..domain import model
 from ..domain import visits as rv
-from .common import STAFF_ROLES, TOKEN_ROLES
+from .common import STAFF_ROLES, TOKEN_ROLES, visible
 
 
 class SurveyExpired(Gone):
@@ -135,9 +135,7 @@ def get_complaint(uow, principal: Principal, complaint_id: str) -> dict:
     principal.require_role(*STAFF_ROLES)
     with uow:
         c = uow.complaints.get(complaint_id, lock=False)
-    if c is None or not principal.can_access(c.branch):
-        raise NotFound("no such complaint")
-    return complaint_doc(c)
+    return complaint_doc(visible(principal, c, "complaint"))
 
 
 # -- return visits and plans -------------------------------------------------------------------

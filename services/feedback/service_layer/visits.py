@@ -15,7 +15,7 @@ from aftersales.logs import mask_name
 
 from ..domain import visits as rv
 from . import commands
-from .common import DEFAULT_TZ, STAFF_ROLES
+from .common import DEFAULT_TZ, STAFF_ROLES, visible
 from .views import plan_doc, visit_doc
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,7 @@ def record_outcome(uow, cmd: commands.RecordVisitOutcome) -> dict:
     problem = cmd.problem
     if cmd.outcome == "problem_found" and not (problem or "").strip():
         raise InvalidInput([{"field": "problem", "message": "is required when a problem was found"}])
-    v = uow.visits.get(cmd.visit_id)
-    if v is None or not principal.can_access(v.branch):
-        raise NotFound("no such return visit")
+    v = visible(principal, uow.visits.get(cmd.visit_id), "return visit")
     v.record(cmd.outcome, principal.actor, now, cmd.notes)
     if cmd.outcome == "problem_found":
         job = uow.closed_jobs.get(v.ticket_no)

@@ -40,4 +40,3 @@ class Outcome:
     """What a use case did that is counted in metrics once committed."""
     view: dict | None = None
     complaints: list[tuple[str, str]] = field(default_factory=list)   # (branch, severity)
-    scores: list[tuple[str, int]] = field(default_factory=list)       # (branch, overall)

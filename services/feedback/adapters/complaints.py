@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 
 from ..domain.complaints import OPEN, Complaint
-from .rows import Repository, dumps, from_row, loads, where_given
 from .orm import complaints
+from .rows import Repository, dumps, from_row, loads, where_given
 
 
 def _complaint(row) -> Complaint:

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.stats import CauseFact, PartFact, SlaFact
 from ..domain.visits import JobFacts
-from .rows import Repository, dumps, from_row, loads
 from .orm import closed_jobs, diagnoses, parts_used, sla_results
+from .rows import Repository, dumps, from_row, loads
 
 
 def _closed_job(row) -> JobFacts:

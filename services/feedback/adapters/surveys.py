@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 
 from ..domain.model import DIMENSIONS, Answer, FollowUp, Survey
-from .rows import Repository, dumps, from_row, loads, where_given
 from .orm import follow_ups, surveys
+from .rows import Repository, dumps, from_row, loads, where_given
 
 
 def _survey(row) -> Survey:

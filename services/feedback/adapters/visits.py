@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 
 from ..domain.visits import Plan, Visit, plan_from
-from .rows import Repository, dumps, from_row, where_given
 from .orm import plan_runs, visit_plans, visits
+from .rows import Repository, dumps, from_row, where_given
 
 
 def _visit(row) -> Visit:

@@ -8,7 +8,7 @@ from pathlib import Path
 from aftersales.config import reference_dir
 from aftersales.contracts.envelope import utcnow
 
-from .adapters.repository import PlanRepository
+from .adapters.visits import PlanRepository
 from .domain.visits import plan_errors
 
 

@@ -32,10 +32,11 @@ surveys = Table(
     Column("recorded_by", String(100), nullable=True),
 )
 
-# feedback's own copy of what it needs of a ticket (customer for surveys and visits; the
-# job's outcome for the statistics); customer data is never logged in full
-jobs = Table(
-    "jobs", metadata,
+# feedback's own copy of what it needs of a ticket (customer for surveys and visits) and of
+# its closed job (the outcome, for the statistics); customer data is never logged in full.
+# Named "jobs" until migration 0004.
+closed_jobs = Table(
+    "closed_jobs", metadata,
     Column("ticket_no", String(40), primary_key=True),
     Column("branch", String(20), nullable=False, index=True),
     Column("category", String(30), nullable=True),

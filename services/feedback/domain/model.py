@@ -156,6 +156,10 @@ def low_scores(answer: Answer) -> list[str]:
     return out
 
 
+class FollowUpError(ValueError):
+    """A follow-up cannot change so (closed already)."""
+
+
 @dataclass
 class FollowUp:
     """The supervisor's call-back after a low score (closed loop)."""
@@ -174,7 +178,7 @@ class FollowUp:
 
     def close(self, by: str, note: str, now: datetime) -> None:
         if self.status != "open":
-            raise ValueError("this follow-up is closed already")
+            raise FollowUpError("this follow-up is closed already")
         self.status, self.closed_at, self.closed_by, self.note = "closed", now, by, note
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..domain.model import Line
 from ..domain.requests import Backorder, PartsRequest, RequestLine, Transfer
 from .orm import backorders, parts_requests, transfers
+from .rows import by_id
 
 
 class RequestRepository:
@@ -44,10 +45,7 @@ class RequestRepository:
             history=list(row["history"] or []))
 
     def get(self, request_id: str, lock: bool = False) -> PartsRequest | None:
-        q = select(parts_requests).where(parts_requests.c.id == request_id)
-        if lock:
-            q = q.with_for_update()
-        row = self.session.execute(q).mappings().first()
+        row = by_id(self.session, parts_requests, request_id, lock)
         return self._request(row) if row else None
 
     def by_event(self, event_id: str) -> PartsRequest | None:
@@ -100,10 +98,7 @@ class BackorderRepository:
                          status=r["status"], closed_at=r["closed_at"])
 
     def get(self, backorder_id: str, lock: bool = False) -> Backorder | None:
-        q = select(backorders).where(backorders.c.id == backorder_id)
-        if lock:
-            q = q.with_for_update()
-        row = self.session.execute(q).mappings().first()
+        row = by_id(self.session, backorders, backorder_id, lock)
         return self._backorder(row) if row else None
 
     def for_request(self, request_id: str, status: str | None = None) -> list[Backorder]:
@@ -149,10 +144,7 @@ class TransferRepository:
                         received_at=r["received_at"], received_by=r["received_by"])
 
     def get(self, transfer_id: str, lock: bool = False) -> Transfer | None:
-        q = select(transfers).where(transfers.c.id == transfer_id)
-        if lock:
-            q = q.with_for_update()
-        row = self.session.execute(q).mappings().first()
+        row = by_id(self.session, transfers, transfer_id, lock)
         return self._transfer(row) if row else None
 
     def for_request(self, request_id: str) -> list[Transfer]:

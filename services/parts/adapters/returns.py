@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.returns import PartReturn
 from .orm import part_returns
+from .rows import by_id
 
 
 class ReturnRepository:
@@ -42,10 +43,7 @@ class ReturnRepository:
                           inspected_at=row["inspected_at"])
 
     def get(self, return_id: str, lock: bool = False) -> PartReturn | None:
-        q = select(part_returns).where(part_returns.c.id == return_id)
-        if lock:
-            q = q.with_for_update()
-        row = self.session.execute(q).mappings().first()
+        row = by_id(self.session, part_returns, return_id, lock)
         return self._return(row) if row else None
 
     def search(self, branch: str | None = None, status: str | None = None,

@@ -18,41 +18,37 @@ class RequestParts:
 
 
 @dataclass(frozen=True)
-class ApproveRequest:
+class _OnRequest:
+    """A change of one parts request."""
+
     principal: Principal
     request_id: str
+
+
+@dataclass(frozen=True)
+class ApproveRequest(_OnRequest):
     note: str | None = None
 
 
 @dataclass(frozen=True)
-class RejectRequest:
-    principal: Principal
-    request_id: str
+class RejectRequest(_OnRequest):
     reason: str
 
 
-@dataclass(frozen=True)
-class ShipRequest:
-    principal: Principal
-    request_id: str
+class ShipRequest(_OnRequest):
+    """Issue what is reserved on the shelf."""
+
+
+class DeliverRequest(_OnRequest):
+    """The parts reached the site."""
+
+
+class ReturnUnused(_OnRequest):
+    """Unused parts came back to the warehouse."""
 
 
 @dataclass(frozen=True)
-class DeliverRequest:
-    principal: Principal
-    request_id: str
-
-
-@dataclass(frozen=True)
-class ReturnUnused:
-    principal: Principal
-    request_id: str
-
-
-@dataclass(frozen=True)
-class CancelRequest:
-    principal: Principal
-    request_id: str
+class CancelRequest(_OnRequest):
     reason: str
 
 

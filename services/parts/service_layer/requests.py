@@ -167,21 +167,25 @@ def _approve_and_fulfil(uow, book: StockBook, req: rq.PartsRequest, settings: Se
 
 
 # -- decisions and fulfilment -----------------------------------------------------------------
-def _locked_request(uow, principal: Principal | None, request_id: str) -> rq.PartsRequest:
+def _locked_request(uow, principal: Principal, request_id: str) -> rq.PartsRequest:
     """Lock the request's SKUs, then the request (the platform's lock order)."""
     req = uow.requests.get(request_id)
-    if req is None or (principal is not None and not principal.can_access(req.branch)):
+    if req is None or not principal.can_access(req.branch):
         raise NotFound(f"no parts request {request_id}")
     uow.catalogue.lock(req.quantities())
     return uow.requests.get(request_id, lock=True)
 
 
+def _decide(uow, cmd, *roles: str) -> tuple[rq.PartsRequest, datetime]:
+    """The role check first, then the request (locked after its SKUs), and the time of the
+    change."""
+    cmd.principal.require_role(*roles)
+    return _locked_request(uow, cmd.principal, cmd.request_id), utcnow()
+
+
 def approve(uow, cmd: commands.ApproveRequest, settings: Settings) -> Outcome:
-    principal = cmd.principal
-    principal.require_role("manager")
-    req = _locked_request(uow, principal, cmd.request_id)
-    now = utcnow()
-    req.approve(principal.actor, now, note=cmd.note)
+    req, now = _decide(uow, cmd, "manager")
+    req.approve(cmd.principal.actor, now, note=cmd.note)
     book = open_book(uow, now)
     raised = _approve_and_fulfil(uow, book, req, settings,
                                  uow.catalogue.get_many(req.quantities()))
@@ -191,11 +195,8 @@ def approve(uow, cmd: commands.ApproveRequest, settings: Settings) -> Outcome:
 
 
 def reject(uow, cmd: commands.RejectRequest) -> Outcome:
-    principal = cmd.principal
-    principal.require_role("manager")
-    req = _locked_request(uow, principal, cmd.request_id)
-    now = utcnow()
-    req.reject(principal.actor, now, cmd.reason)
+    req, now = _decide(uow, cmd, "manager")
+    req.reject(cmd.principal.actor, now, cmd.reason)
     uow.requests.save(req, now)
     _publish_rejected(uow, req)
     return Outcome(request_view(uow, req))
@@ -203,68 +204,60 @@ def reject(uow, cmd: commands.RejectRequest) -> Outcome:
 
 def ship(uow, cmd: commands.ShipRequest) -> Outcome:
     """Issue every reserved part still on the shelf to the engineer / the site."""
-    principal = cmd.principal
-    principal.require_role("warehouse", "manager")
-    req = _locked_request(uow, principal, cmd.request_id)
-    now = utcnow()
+    req, now = _decide(uow, cmd, "warehouse", "manager")
+    actor = cmd.principal.actor
     holds = [h for h in uow.ledger.holds([req.request_id]) if h.shelf]
     if not holds:
         raise Conflict(f"parts request {cmd.request_id} has nothing reserved on the shelf to ship")
-    req.ship(principal.actor, now)
+    req.ship(actor, now)
     book = open_book(uow, now)
     for h in holds:
         book.post(model.movement(model.SHIP, req.branch, h.sku, h.shelf, now,
                                  ticket_no=req.ticket_no, request_id=req.request_id,
-                                 actor=principal.actor))
+                                 actor=actor))
     finish_book(uow, book)
     uow.requests.save(req, now)
     uow.publish("parts_shipped", {
         "request_id": req.request_id, "ticket_no": req.ticket_no, "warehouse": req.branch,
         "lines": [{"sku": h.sku, "quantity": h.shelf} for h in holds],
-        "shipped_by": principal.actor, "shipped_at": now.isoformat()},
+        "shipped_by": actor, "shipped_at": now.isoformat()},
         ticket_no=req.ticket_no, branch=req.branch)
     return Outcome(request_view(uow, req))
 
 
 def deliver(uow, cmd: commands.DeliverRequest) -> Outcome:
-    principal = cmd.principal
-    principal.require_role("engineer", "warehouse", "dispatcher", "manager")
-    req = _locked_request(uow, principal, cmd.request_id)
-    now = utcnow()
-    req.deliver(principal.actor, now)
+    req, now = _decide(uow, cmd, "engineer", "warehouse", "dispatcher", "manager")
+    req.deliver(cmd.principal.actor, now)
     uow.requests.save(req, now)
     uow.publish("parts_delivered", {
         "request_id": req.request_id, "ticket_no": req.ticket_no,
-        "delivered_by": principal.actor, "delivered_at": now.isoformat()},
+        "delivered_by": cmd.principal.actor, "delivered_at": now.isoformat()},
         ticket_no=req.ticket_no, branch=req.branch)
     return Outcome(request_view(uow, req))
 
 
 def return_unused(uow, cmd: commands.ReturnUnused) -> Outcome:
     """The engineer brought back the parts the job did not use: release them to stock."""
-    principal = cmd.principal
-    principal.require_role("warehouse", "manager")
-    req = _locked_request(uow, principal, cmd.request_id)
-    now = utcnow()
-    req.return_unused(principal.actor, now)
-    book = open_book(uow, now)
-    release(book, req, uow.ledger.holds([req.request_id]), principal.actor)
-    finish_book(uow, book)
-    uow.requests.save(req, now)
-    return Outcome(request_view(uow, req))
+    req, now = _decide(uow, cmd, "warehouse", "manager")
+    req.return_unused(cmd.principal.actor, now)
+    return _released(uow, req, now, cmd.principal.actor)
 
 
 def cancel(uow, cmd: commands.CancelRequest) -> Outcome:
     """Before anything was shipped: release the reservations and cancel open backorders
     (parts already in transfer arrive into the branch's stock)."""
-    principal = cmd.principal
-    principal.require_role("dispatcher", "manager", "engineer")
-    req = _locked_request(uow, principal, cmd.request_id)
-    now = utcnow()
-    req.cancel(principal.actor, now, cmd.reason)
+    req, now = _decide(uow, cmd, "dispatcher", "manager", "engineer")
+    req.cancel(cmd.principal.actor, now, cmd.reason)
+    return _released(uow, req, now, cmd.principal.actor, backorders=True)
+
+
+def _released(uow, req: rq.PartsRequest, now: datetime, actor: str,
+              backorders: bool = False) -> Outcome:
+    """Release everything the request holds (and cancel its open backorders)."""
     book = open_book(uow, now)
-    release(book, req, uow.ledger.holds([req.request_id]), principal.actor)
-    cancel_backorders(uow, req.request_id, now)
+    release(book, req, uow.ledger.holds([req.request_id]), actor)
+    if backorders:
+        cancel_backorders(uow, req.request_id, now)
     finish_book(uow, book)
     uow.requests.save(req, now)
     return Outcome(request_view(uow, req))

@@ -24,19 +24,15 @@ from ..adapters.warranty import WarrantyRepository
 from ..domain import requests as rq
 
 
-def record_ticket_opened(uow, env: Envelope) -> None:
-    """``ticket_opened``: keep the ticket's branch and intake's warranty decision."""
+def on_ticket_opened(uow, env: Envelope) -> None:
+    """``ticket_opened``: keep the ticket's branch and intake's warranty decision (a
+    duplicate's answer changes nothing)."""
     if env.data.get("duplicate"):
         return
     status = (env.data.get("warranty") or {}).get("status") or "unknown_asset"
-    with uow:
-        if uow.seen(env.event_id):
-            return
-        uow.record_processed(env.event_id, env.type)
-        WarrantyRepository(uow.session).put(env.ticket_no or env.data["ticket_no"], env.branch,
-                                            status == "in_warranty", status, "ticket_opened",
-                                            utcnow())
-        uow.commit()
+    WarrantyRepository(uow.session).put(env.ticket_no or env.data["ticket_no"], env.branch,
+                                        status == "in_warranty", status, "ticket_opened",
+                                        utcnow())
 
 
 def record_dispatch_decision(uow, ticket_no: str, branch: str, in_warranty: bool) -> None:

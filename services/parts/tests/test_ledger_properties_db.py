@@ -8,6 +8,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections import defaultdict
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from hypothesis import HealthCheck, event, given, settings, strategies as st
@@ -18,18 +19,21 @@ from aftersales.errors import Conflict
 from aftersales.outbox import make_envelope, outbox, reliability_metadata
 from services.parts.adapters.orm import metadata
 from services.parts.adapters.repository import CatalogueRepository, PartsUnitOfWork
+from services.parts.bootstrap import bus_for
 from services.parts.domain import model
 from services.parts.domain import requests as rq
 from services.parts.domain.model import Part
-from services.parts.service_layer import handlers, warranty
+from services.parts.service_layer import commands as cmd, warranty
+from services.parts.service_layer.common import Settings
 
 BRANCHES = {"SH": {"neighbours": ["HZ", "BJ"], "timezone": "Asia/Shanghai"},
             "HZ": {"neighbours": ["SH"], "timezone": "Asia/Shanghai"},
             "BJ": {"neighbours": ["SH"], "timezone": "Asia/Shanghai"}}
-SETTINGS = handlers.Settings(BRANCHES, auto_approve_limit=Decimal("500"), transfer_days=1)
+SETTINGS = Settings(BRANCHES, auto_approve_limit=Decimal("500"), transfer_days=1)
 PARTS = [Part("A", "檩条", "米", Decimal("38.50"), Decimal("56"), reorder_point=3),
          Part("B", "断路器", "个", Decimal("68"), Decimal("115"), lead_time_days=7, reorder_point=1),
          Part("C", "滤芯", "个", Decimal("210"), Decimal("320"), lead_time_days=21)]
+EVER = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
 W = st.sampled_from(sorted(BRANCHES))
 SKU = st.sampled_from([p.sku for p in PARTS])
 N = st.integers(1, 5)
@@ -61,7 +65,7 @@ def principal(branch, role, engineer_id=None):
 def check_invariants(sessions):
     uow = PartsUnitOfWork(sessions, "parts")
     with uow:
-        entries = uow.ledger.all_entries()
+        entries = [e for w in sorted(BRANCHES) for e in uow.ledger.between(w, EVER[0], EVER[1])]
         sums = uow.ledger.all_positions()
         recomputed = model.positions(entries)          # raises if any prefix broke them
         assert recomputed == {k: v for k, v in sums.items()}
@@ -95,36 +99,32 @@ def test_invariants_hold_through_the_use_cases(opening, ops):
             CatalogueRepository(s).upsert(p)
         s.commit()
 
-    def uow():
-        return PartsUnitOfWork(sessions, "parts")
+    bus = bus_for(sessions, SETTINGS)
 
     requests, transfers, backorders = [], [], []
     try:
         for (w, sku), n in sorted(opening.items()):
-            handlers.record_movement(uow(), principal(w, "warehouse"), BRANCHES, branch=w,
-                                     kind="receive", sku=sku, quantity=n)
+            bus.handle(cmd.RecordMovement(principal(w, "warehouse"), w, "receive", sku, n))
         for op in ops:
             kind = op[0]
             try:
                 if kind in ("receive", "scrap"):
-                    handlers.record_movement(uow(), principal(op[1], "warehouse"), BRANCHES,
-                                             branch=op[1], kind=kind, sku=op[2], quantity=op[3])
+                    bus.handle(cmd.RecordMovement(principal(op[1], "warehouse"), op[1], kind,
+                                                  op[2], quantity=op[3]))
                 elif kind == "count":
-                    handlers.record_movement(uow(), principal(op[1], "warehouse"), BRANCHES,
-                                             branch=op[1], kind="stocktake", sku=op[2],
-                                             counted=op[3])
+                    bus.handle(cmd.RecordMovement(principal(op[1], "warehouse"), op[1],
+                                                  "stocktake", op[2], counted=op[3]))
                 elif kind == "request":
                     ticket = f"{op[1]}-20261122-{len(requests):04d}"
-                    with uow() as u:   # intake's warranty decision for the ticket
+                    with bus.uow() as u:   # intake's warranty decision for the ticket
                         warranty.record_dispatch_decision(u, ticket, op[1], op[3])
                         u.commit()
-                    out = handlers.create_request(
-                        uow(), SETTINGS, ticket_no=ticket, branch=op[1],
-                        lines=list(op[2].items()), requested_by="E-1")
+                    out = bus.handle(cmd.RequestParts(principal(op[1], "engineer", "E-1"),
+                                                      ticket, op[1], tuple(op[2].items())))
                     view = out.view
                     if view["status"] == rq.PENDING:
-                        view = handlers.approve_request(uow(), SETTINGS, principal(op[1], "manager"),
-                                                        view["request_id"]).view
+                        view = bus.handle(cmd.ApproveRequest(principal(op[1], "manager"),
+                                                             view["request_id"])).view
                     requests.append(view)
                     transfers += [t["transfer_id"] for t in view["transfers"]]
                     backorders += [b["backorder_id"] for b in view["backorders"]]
@@ -132,13 +132,13 @@ def test_invariants_hold_through_the_use_cases(opening, ops):
                     r = requests[op[1] % len(requests)]
                     p = principal(r["branch"], "manager")
                     if kind == "ship":
-                        handlers.ship_request(uow(), p, r["request_id"])
+                        bus.handle(cmd.ShipRequest(p, r["request_id"]))
                     elif kind == "deliver":
-                        handlers.deliver_request(uow(), p, r["request_id"])
+                        bus.handle(cmd.DeliverRequest(p, r["request_id"]))
                     elif kind == "return_unused":
-                        handlers.return_unused(uow(), p, r["request_id"])
+                        bus.handle(cmd.ReturnUnused(p, r["request_id"]))
                     else:
-                        handlers.cancel_request(uow(), p, r["request_id"], "不需要了")
+                        bus.handle(cmd.CancelRequest(p, r["request_id"], "不需要了"))
                 elif kind == "job" and requests:
                     r = requests[op[1] % len(requests)]
                     env = make_envelope("dispatch", "job_completed", {
@@ -146,22 +146,21 @@ def test_invariants_hold_through_the_use_cases(opening, ops):
                         "completed_at": "2026-11-23T16:05:00+08:00", "summary": "完工",
                         "parts_used": [{"sku": s, "quantity": n} for s, n in op[2]]},
                         ticket_no=r["ticket_no"], branch=r["branch"])
-                    handlers.consume_for_job(uow(), env, BRANCHES)
+                    bus.handle_event(env)
                 elif kind == "transfer" and transfers:
                     tid = transfers.pop(op[1] % len(transfers))
-                    handlers.receive_transfer(uow(), principal("HQ", "warehouse"), tid)
+                    bus.handle(cmd.ReceiveTransfer(principal("HQ", "warehouse"), tid))
                 elif kind == "backorder" and backorders:
                     bid = backorders.pop(op[1] % len(backorders))
                     try:
-                        handlers.receive_backorder(uow(), principal("HQ", "warehouse"), bid)
+                        bus.handle(cmd.ReceiveBackorder(principal("HQ", "warehouse"), bid))
                     except Conflict:
                         pass      # cancelled with its request
                 elif kind == "rma":
-                    ret = handlers.open_return(uow(), principal(op[1], "engineer", "E-1"), BRANCHES,
-                                               branch=op[1], sku=op[2], serial_no=None,
-                                               model_name="GGD-2", fault="烧蚀", ticket_no=None)
-                    handlers.inspect_return(uow(), principal("HQ", "qc"), ret["return_id"],
-                                            "repaired_and_restocked", None)
+                    ret = bus.handle(cmd.OpenReturn(principal(op[1], "engineer", "E-1"), op[1],
+                                                    op[2], None, "GGD-2", "烧蚀", None))
+                    bus.handle(cmd.InspectReturn(principal("HQ", "qc"), ret["return_id"],
+                                                 "repaired_and_restocked", None))
             except Conflict:
                 pass       # refused (nothing to ship, not available, wrong state): no effect
             check_invariants(sessions)

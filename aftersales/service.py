@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 class StoreAccess:
     def __init__(self, store: "Store"):
         self._store = store
-        self.config = store.settings
+        self.config = store.settings                     # the AFTERSALES section
+        self.service_config = store.container.config     # the whole nameko configuration
         self.engine = store.engine
 
     def uow(self) -> UnitOfWork:

@@ -77,12 +77,6 @@ def settings_from(config: Mapping, service_config: Mapping, env=os.environ) -> S
     return Settings(branches_of(config), limit, days)
 
 
-def _service_config(store) -> Mapping:
-    # StoreAccess offers the AFTERSALES section only; PARTS_* are top-level nameko settings
-    container = getattr(getattr(store, "_store", None), "container", None)
-    return getattr(container, "config", None) or {}
-
-
 def _bus(uow, settings: Settings) -> MessageBus:
     return MessageBus(uow, events=EVENTS, commands=COMMANDS, errors=ERRORS,
                       settings=settings, branches=settings.branches)
@@ -90,7 +84,7 @@ def _bus(uow, settings: Settings) -> MessageBus:
 
 def build(store) -> MessageBus:
     """The bus of one worker (``store``: :class:`aftersales.service.StoreAccess`)."""
-    return _bus(store.uow, settings_from(store.config, _service_config(store)))
+    return _bus(store.uow, settings_from(store.config, store.service_config))
 
 
 def bus_for(session_factory, settings: Settings, on_commit=None) -> MessageBus:

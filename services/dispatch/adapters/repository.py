@@ -15,8 +15,8 @@ from aftersales.reference import timezone_of
 from ..domain.clocks import OPEN, StageClock
 from ..domain.policy import shift_calendar
 from ..domain.roster import calendar_doc
-from ..domain.model import (ASSIGNED, BUSY_STATES, ON_SITE_STATES, OPEN_STATES, Assignment,
-                            Engineer, Job)
+from ..domain.model import ASSIGNED, BUSY_STATES, ON_SITE_STATES, OPEN_STATES, Job
+from ..domain.roster import Assignment, Engineer
 from .kept_tickets import KeptTicketRepository
 from .orm import (assignments, early_events, engineers, job_reports, jobs, sla_clocks, sla_history,
                   sla_pauses)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..domain import model
+from ..domain import model, roster
 
 
 def lock_roster(uow, branch: str | None) -> None:
@@ -21,22 +21,22 @@ def lock_roster(uow, branch: str | None) -> None:
 
 
 def _neighbours(uow, policies, branch: str):
-    roster, workload = [], {}
+    people, workload = [], {}
     for code in (policies.neighbours(branch) if policies else ()):
-        roster.extend(uow.engineers.of_branch(code))
+        people.extend(uow.engineers.of_branch(code))
         workload.update(uow.jobs.workload(code))
-    return roster, workload
+    return people, workload
 
 
-def decide(uow, policies, branch: str, priority: str, needs: model.Needs, site: str,
-           now: datetime, exclude=()) -> model.Assignment:
-    roster = uow.engineers.of_branch(branch, lock=True)   # serialises the branch
+def decide(uow, policies, branch: str, priority: str, needs: roster.Needs, site: str,
+           now: datetime, exclude=()) -> roster.Assignment:
+    people = uow.engineers.of_branch(branch, lock=True)   # serialises the branch
     near, near_load = _neighbours(uow, policies, branch)
-    return model.assign(roster, uow.jobs.workload(branch), needs, now=now, priority=priority,
-                        site=site, exclude=exclude, neighbours=near, neighbour_workload=near_load)
+    return roster.assign(people, uow.jobs.workload(branch), needs, now=now, priority=priority,
+                         site=site, exclude=exclude, neighbours=near, neighbour_workload=near_load)
 
 
-def publish_decision(uow, job: model.Job, decision: model.Assignment, previous: str | None = None,
+def publish_decision(uow, job: model.Job, decision: roster.Assignment, previous: str | None = None,
                      manual: bool = False) -> None:
     if decision.engineer:
         uow.publish("engineer_assigned", {

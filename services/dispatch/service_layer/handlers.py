@@ -16,7 +16,9 @@ from aftersales.contracts.events import (DiagnosisCause, PartLine, PartsBackorde
                                          PartsShippedV1, PartsTransferStartedV1)
 from aftersales.errors import Conflict, InvalidInput, NotFound, pydantic_errors
 
-from ..domain import model
+from aftersales.money import money
+
+from ..domain import model, quotes, roster
 from . import opening, sla
 from .assigning import decide, lock_roster, publish_decision
 
@@ -297,7 +299,7 @@ def _step(uow, policies, principal, job: model.Job, action: str, data, now: date
         if clocks and first:
             sla.complete_stage_in(uow, policies, job.ticket_no, "arrival", now)
     elif action == "diagnose":
-        d = model.Diagnosis(data.cause, data.responsibility, data.warranty_void,
+        d = quotes.Diagnosis(data.cause, data.responsibility, data.warranty_void,
                             data.void_reason, data.findings)
         errors = d.validate()
         if errors:
@@ -307,23 +309,23 @@ def _step(uow, policies, principal, job: model.Job, action: str, data, now: date
                                          "chargeable": job.chargeable, "diagnosed_at": now})
     elif action == "quote":
         if data.materials is not None:          # entered by hand: it wins
-            q = model.Quote(data.materials, data.labour, data.travel, data.note)
+            q = quotes.Quote(data.materials, data.labour, data.travel, data.note)
         else:                                   # the parts service's prices
             try:
                 q = job.quote_from_parts(data.labour, data.travel, data.note)
-            except model.NoPartsPrices as exc:
+            except quotes.NoPartsPrices as exc:
                 raise InvalidInput([{"field": "materials", "message": str(exc)}]) from None
         job.issue_quote(q, now)
-        _pub(uow, job, "quote_issued", {"engineer_id": eng, "materials": model.money(q.materials),
-                                        "labour": model.money(q.labour),
-                                        "travel": model.money(q.travel), "total": q.total,
+        _pub(uow, job, "quote_issued", {"engineer_id": eng, "materials": money(q.materials),
+                                        "labour": money(q.labour),
+                                        "travel": money(q.travel), "total": q.total,
                                         "materials_source": q.materials_source,
                                         "parts_request_ids": list(q.parts_request_ids),
                                         "issued_at": now})
     elif action == "quote_decision":
         job.decide_quote(data.approved, now, principal.actor)
         _pub(uow, job, "quote_decided", {"approved": data.approved,
-                                         "total": model.money(job.quote["total"]),
+                                         "total": money(job.quote["total"]),
                                          "decided_at": now, "recorded_by": principal.actor})
     elif action == "complete":
         parts = [p.model_dump(mode="json") for p in data.parts_used]
@@ -372,18 +374,18 @@ class AssignBody(_Body):
 
 
 def _reassign(uow, policies, job: model.Job, now: datetime, why: str,
-              engineer: model.Engineer | None = None) -> str | None:
+              engineer: roster.Engineer | None = None) -> str | None:
     """Give the job to ``engineer`` (manual) or to the best-ranked one who has not declined
     it; escalate when nobody can take it. The assignment history keeps every decision."""
     previous = job.engineer_id
     if engineer is not None:
-        decision = model.manual_assignment(engineer, uow.jobs.workload(engineer.branch)
+        decision = roster.manual_assignment(engineer, uow.jobs.workload(engineer.branch)
                                            .get(engineer.engineer_id, 0), f"人工派工：{why}")
     else:
         exclude = set(job.declined_by) | ({previous} if previous else set())
         auto = decide(uow, policies, job.branch, job.priority, job.needs,
                        job.zone_hint or "", now, exclude=exclude)
-        decision = model.Assignment(auto.engineer, auto.escalated_to, f"{why}；{auto.reason}",
+        decision = roster.Assignment(auto.engineer, auto.escalated_to, f"{why}；{auto.reason}",
                                     auto.ranking, auto.offered)
     job.reassign(decision, now)
     uow.jobs.add_assignment(job.ticket_no, decision, now)
@@ -403,7 +405,7 @@ def assign(uow, principal: Principal, ticket_no: str, body: dict, policies=None)
         engineer = None
         if data.engineer_id:
             engineer = uow.engineers.get(data.engineer_id)
-            if engineer is None or engineer.role != model.ENGINEER or not engineer.active:
+            if engineer is None or engineer.role != roster.ENGINEER or not engineer.active:
                 raise InvalidInput([{"field": "engineer_id",
                                      "message": f"no active engineer {data.engineer_id}"}])
             allowed = {job.branch, *(policies.neighbours(job.branch) if policies else ())}
@@ -588,7 +590,7 @@ def board(uow, principal: Principal, args, now: datetime | None = None) -> dict:
                              (r["next_deadline"] or {}).get("due_at") or ""))
     where = []
     for e, _shift in people:
-        if e.role != model.ENGINEER:
+        if e.role != roster.ENGINEER:
             continue
         theirs = [j for j in open_jobs if j.engineer_id == e.engineer_id]
         on_site = next((j for j in theirs if j.status in model.ON_SITE_STATES), None)

@@ -11,7 +11,7 @@ from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import TicketOpenedV1, TicketReclassifiedV1
 from aftersales.errors import PermanentError
 
-from ..domain import model, visits
+from ..domain import model, roster, visits
 from . import sla
 from .assigning import decide, lock_roster, publish_decision
 
@@ -43,7 +43,7 @@ def _open_if_visit(uow, policies, kept: visits.KeptTicket, opened_event_id: str)
         return None
     uow.kept.forget(kept.ticket_no)
     early = uow.jobs.take_early(kept.ticket_no)
-    needs = model.Needs(now_kept.category, kept.product_line)
+    needs = roster.Needs(now_kept.category, kept.product_line)
     now = utcnow()
     decision = decide(uow, policies, kept.branch, kept.priority, needs, kept.site, now)
     job = model.Job.open(kept.ticket_no, kept.branch, kept.priority, needs, kept.received_at,
@@ -60,7 +60,7 @@ def _open_if_visit(uow, policies, kept: visits.KeptTicket, opened_event_id: str)
     return decision
 
 
-def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
+def assign_ticket(uow, env: Envelope, policies=None) -> roster.Assignment | None:
     """``ticket_opened``: open a job for a ticket that needs a visit, assign it (or escalate
     it) and start its SLA clocks; a ticket that needs none is kept for a reclassification.
 
@@ -87,7 +87,7 @@ def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
     return decision
 
 
-def on_reclassified(uow, policies, env: Envelope) -> model.Assignment | None:
+def on_reclassified(uow, policies, env: Envelope) -> roster.Assignment | None:
     """``ticket_reclassified``: a job already open takes the new priority (every open deadline
     recomputed from ``received_at``; the history keeps the earlier ones) and category; a ticket
     kept without a visit opens its job when the new category needs one; before the ticket's

@@ -6,7 +6,7 @@ import logging
 from aftersales.auth import Principal
 from aftersales.errors import InvalidInput, NotFound
 
-from ..domain import model
+from ..domain import roster
 from ..domain.roster import calendar_doc, parse_leave
 from ..seed import engineer_from_row
 
@@ -17,7 +17,7 @@ COLUMNS = ("engineer_id", "name", "branch", "role", "skills", "zone", "shift", "
            "max_jobs", "active")
 
 
-def engineer_view(e: model.Engineer, now=None) -> dict:
+def engineer_view(e: roster.Engineer, now=None) -> dict:
     return {"engineer_id": e.engineer_id, "name": e.name, "branch": e.branch, "role": e.role,
             "skills": list(e.skills), "levels": dict(e.levels), "zone": e.zone,
             "active": e.active, "max_jobs": e.max_jobs, "shift": calendar_doc(e.shift),

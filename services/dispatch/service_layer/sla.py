@@ -18,7 +18,7 @@ from aftersales.contracts.events import CustomerContactedV1, TicketReclassifiedV
 from aftersales.errors import Conflict, InvalidInput, NotFound
 
 from ..domain import clocks as ck
-from ..domain import model
+from ..domain import roster
 from .assigning import lock_roster
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def open_clocks_in(uow, policies, ticket_no: str, branch: str, priority: str,
 
 # -- completing -------------------------------------------------------------------------------
 def _supervisor(uow, branch: str) -> str | None:
-    sup = model.supervisor_of(uow.engineers.of_branch(branch))
+    sup = roster.supervisor_of(uow.engineers.of_branch(branch))
     return sup.engineer_id if sup else None
 
 

@@ -4,30 +4,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from aftersales.contracts.envelope import utcnow
+from aftersales.db import dialect_insert
 from aftersales.outbox import UnitOfWork
 from aftersales.reference import timezone_of
 
 from ..domain.clocks import OPEN, StageClock
-from ..domain.policy import shift_calendar
-from ..domain.roster import calendar_doc
 from ..domain.model import ASSIGNED, BUSY_STATES, ON_SITE_STATES, OPEN_STATES, Job
-from ..domain.roster import Assignment, Engineer
+from ..domain.policy import shift_calendar
+from ..domain.roster import Assignment, Engineer, calendar_doc
 from .kept_tickets import KeptTicketRepository
 from .orm import (assignments, early_events, engineers, job_reports, jobs, sla_clocks, sla_history,
                   sla_pauses)
-
-_TIMES = ("received_at", "created_at", "assigned_at", "accepted_at", "checked_in_at",
-          "completed_at", "appointment_from", "appointment_to", "en_route_at", "signed_off_at",
-          "closed_at", "cancelled_at", "last_report_at", "report_reminded_at")
-
-
-def _insert(session: Session):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 class EngineerRepository:
@@ -42,7 +32,7 @@ class EngineerRepository:
                   "max_jobs": e.max_jobs, "zone": e.zone, "skill_levels": dict(e.levels),
                   "shift": calendar_doc(e.shift),
                   "leave": [[a.isoformat(), b.isoformat()] for a, b in e.leave]}
-        stmt = _insert(self.session)(engineers).values(**values)
+        stmt = dialect_insert(self.session)(engineers).values(**values)
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["engineer_id"],
             set_={k: v for k, v in values.items() if k != "engineer_id"}))
@@ -255,10 +245,6 @@ class DispatchUnitOfWork(UnitOfWork):
 
 
 # -- SLA clocks -------------------------------------------------------------------------------
-_CLOCK_TIMES = ("received_at", "due_at", "at_risk_at", "at_risk_raised_at", "breached_at",
-                "completed_at")
-
-
 def _clock(row) -> StageClock:
     values = {k: row[k] for k in StageClock.__dataclass_fields__}
     values["working"] = bool(values["working"])

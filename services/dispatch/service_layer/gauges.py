@@ -8,7 +8,8 @@ from datetime import datetime
 from aftersales.contracts.envelope import utcnow
 from aftersales.reference import branches as known_branches
 
-from ..adapters.repository import JobRepository, SlaRepository
+from ..adapters.repository import JobRepository
+from ..adapters.sla_clocks import SlaRepository
 from ..domain import clocks as ck
 from ..domain.model import OPEN_STATES
 

@@ -114,10 +114,10 @@ def quote_decision(uow, policies, principal, job: model.Job, data: bodies.QuoteD
 
 
 def complete(uow, policies, principal, job: model.Job, data: bodies.CompleteBody, now: datetime):
-    parts = [p.model_dump(mode="json") for p in data.parts_used]
-    job.complete(now, data.summary, parts)
+    used = [p.model_dump(mode="json") for p in data.parts_used]
+    job.complete(now, data.summary, used)
     publish(uow, job, "job_completed", {"engineer_id": job.engineer_id, "completed_at": now,
-                                        "summary": data.summary, "parts_used": parts})
+                                        "summary": data.summary, "parts_used": used})
 
 
 def sign_off(uow, policies, principal, job: model.Job, data: bodies.SignOffBody, now: datetime):

@@ -4,8 +4,7 @@ pause, stop them, and the timer's scan that raises at-risk and breaches exactly 
 Functions named ``*_in`` are called by other handlers (the job's steps, the opening, the
 ending) so the job's state, the clocks and every event commit together; the others are the
 bus's handlers of ``customer_contacted`` and of the pause, resume and timer commands. All run
-in the unit of work the bus opened.
-Metric increments are queued on ``uow.after_commit``: counters move only once the transaction
+in the unit of work the bus opened. Metric increments are queued on ``uow.after_commit``: counters move only once the transaction
 has committed.
 """
 from __future__ import annotations
@@ -180,7 +179,7 @@ def pause(uow, cmd: commands.WaitOnCustomer, policies) -> dict:
         raise InvalidInput([{"field": "reason",
                              "message": "waiting for parts does not pause the SLA clock"}])
     now = cmd.now or utcnow()
-    _waiting_job(uow, principal, ticket_no)
+    _lock_job(uow, principal, ticket_no)
     if uow.sla.open_pause(ticket_no):
         raise Conflict(f"{ticket_no} is already waiting on the customer")
     uow.sla.start_pause(ticket_no, now, reason[:2000], principal.actor)
@@ -192,7 +191,7 @@ def resume(uow, cmd: commands.Resume, policies) -> dict:
     principal, ticket_no = cmd.principal, cmd.ticket_no
     principal.require_role(*PAUSE_ROLES)
     now = cmd.now or utcnow()
-    _waiting_job(uow, principal, ticket_no)
+    _lock_job(uow, principal, ticket_no)
     if not uow.sla.open_pause(ticket_no):
         raise Conflict(f"{ticket_no} is not waiting on the customer")
     uow.sla.end_pause(ticket_no, now)
@@ -200,7 +199,8 @@ def resume(uow, cmd: commands.Resume, policies) -> dict:
     return clocks_view(uow, ticket_no, now)
 
 
-def _waiting_job(uow, principal: Principal, ticket_no: str) -> None:
+def _lock_job(uow, principal: Principal, ticket_no: str) -> None:
+    """Lock the ticket's job (404 unless the key may act on its branch)."""
     job = uow.jobs.get(ticket_no, lock=True)
     if job is None or not principal.can_access(job.branch):
         raise NotFound(f"no job {ticket_no}")

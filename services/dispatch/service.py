@@ -70,6 +70,10 @@ class DispatchService(BaseService):
         principal = self.store.principal(request)
         return 200, self.bus.handle(command(principal, ticket_no, _body(request)))
 
+    def _view(self, request, view, *args):
+        principal = self.store.principal(request)
+        return 200, view(self.store.uow(), principal, *args)
+
     @http("POST", "/api/v1/jobs/<string:ticket_no>/accept")
     @json_api("/api/v1/jobs/{ticket_no}/accept")
     def accept_job(self, request, ticket_no):
@@ -149,33 +153,28 @@ class DispatchService(BaseService):
     @http("GET", "/api/v1/jobs/<string:ticket_no>/sla")
     @json_api("/api/v1/jobs/{ticket_no}/sla")
     def get_sla(self, request, ticket_no):
-        principal = self.store.principal(request)
-        return 200, views.get_sla(self.store.uow(), principal, ticket_no)
+        return self._view(request, views.get_sla, ticket_no)
 
     @http("GET", "/api/v1/jobs/<string:ticket_no>")
     @json_api("/api/v1/jobs/{ticket_no}")
     def get_job(self, request, ticket_no):
-        principal = self.store.principal(request)
-        return 200, views.get_job(self.store.uow(), principal, ticket_no)
+        return self._view(request, views.get_job, ticket_no)
 
     @http("GET", "/api/v1/jobs")
     @json_api("/api/v1/jobs")
     def list_jobs(self, request):
-        principal = self.store.principal(request)
-        return 200, views.list_jobs(self.store.uow(), principal, request.args)
+        return self._view(request, views.list_jobs, request.args)
 
     @http("GET", "/api/v1/board")
     @json_api("/api/v1/board")
     def board(self, request):
-        principal = self.store.principal(request)
-        return 200, views.board(self.store.uow(), principal, request.args)
+        return self._view(request, views.board, request.args)
 
     # -- the roster ------------------------------------------------------------------------
     @http("GET", "/api/v1/engineers")
     @json_api("/api/v1/engineers")
     def list_engineers(self, request):
-        principal = self.store.principal(request)
-        return 200, views.list_engineers(self.store.uow(), principal, request.args)
+        return self._view(request, views.list_engineers, request.args)
 
     @http("PUT", "/api/v1/engineers/<string:engineer_id>")
     @json_api("/api/v1/engineers/{engineer_id}")

@@ -12,9 +12,8 @@ from aftersales.config import reference_dir
 from aftersales.reference import branches
 
 from .adapters.repository import EngineerRepository
-from .domain.model import ENGINEER, SUPERVISOR, Engineer
 from .domain.policy import shift_calendar
-from .domain.roster import parse_leave, parse_shift, parse_skills
+from .domain.roster import ENGINEER, SUPERVISOR, Engineer, parse_leave, parse_shift, parse_skills
 
 TRUE = ("1", "true", "yes", "y")
 FALSE = ("0", "false", "no", "n")

@@ -2,7 +2,7 @@
 ``ticket_reclassified`` of a ticket that needed none into a visit category (``training``
 included). Exactly once per ticket, whatever order the events arrive in: every path takes the
 branch's roster lock first (the lock order of ``assigning.py``), is idempotent by event id
-(inbox) and opens nothing when the ticket already has a job."""
+(the bus's inbox) and opens nothing when the ticket already has a job."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +11,7 @@ from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import TicketOpenedV1, TicketReclassifiedV1
 from aftersales.errors import PermanentError
 
-from ..domain import model, visits
+from ..domain import model, roster, visits
 from . import sla
 from .assigning import decide, lock_roster, publish_decision
 
@@ -43,7 +43,7 @@ def _open_if_visit(uow, policies, kept: visits.KeptTicket, opened_event_id: str)
         return None
     uow.kept.forget(kept.ticket_no)
     early = uow.jobs.take_early(kept.ticket_no)
-    needs = model.Needs(now_kept.category, kept.product_line)
+    needs = roster.Needs(now_kept.category, kept.product_line)
     now = utcnow()
     decision = decide(uow, policies, kept.branch, kept.priority, needs, kept.site, now)
     job = model.Job.open(kept.ticket_no, kept.branch, kept.priority, needs, kept.received_at,
@@ -51,62 +51,47 @@ def _open_if_visit(uow, policies, kept: visits.KeptTicket, opened_event_id: str)
     uow.jobs.add(job, opened_event_id)
     uow.jobs.add_assignment(job.ticket_no, decision, now)
     publish_decision(uow, job, decision)
-    if policies is not None:
-        sla.open_clocks_in(uow, policies, job.ticket_no, job.branch, job.priority,
-                           job.received_at)
-        sla.apply_early_in(uow, policies, job.ticket_no, early)
+    sla.open_clocks_in(uow, policies, job.ticket_no, job.branch, job.priority, job.received_at)
+    sla.apply_early_in(uow, policies, job.ticket_no, early)
     log.info("%s: %s", job.ticket_no, f"assigned to {job.engineer_id}" if decision.engineer
              else f"escalated to {decision.escalated_to}")   # ids only: the reason names people
     return decision
 
 
-def assign_ticket(uow, env: Envelope, policies=None) -> model.Assignment | None:
+def on_ticket_opened(uow, env: Envelope, policies) -> roster.Assignment | None:
     """``ticket_opened``: open a job for a ticket that needs a visit, assign it (or escalate
     it) and start its SLA clocks; a ticket that needs none is kept for a reclassification.
 
-    Ignores repeats (``duplicate: true``). Idempotent by ``event_id`` (inbox) and by ticket:
-    a second ``ticket_opened`` for a ticket that already has a job changes nothing."""
+    Ignores repeats (``duplicate: true``). Idempotent by ``event_id`` (the bus's inbox) and by
+    ticket: a second ``ticket_opened`` for a ticket that already has a job changes nothing."""
     ticket = TicketOpenedV1.model_validate(env.data)
     if ticket.duplicate:
         log.info("%s: a repeat (duplicate); nothing to dispatch", ticket.ticket_no)
         return None
     if not env.branch:
         raise PermanentError(f"ticket_opened for {ticket.ticket_no} names no branch")
-    with uow:
-        if uow.seen(env.event_id):
-            return None
-        uow.record_processed(env.event_id, env.type)
-        lock_roster(uow, env.branch)
-        if uow.jobs.get(ticket.ticket_no) is not None:
-            log.info("%s already has a job; event %s changes nothing", ticket.ticket_no,
-                     env.event_id)
-            uow.commit()
-            return None
-        decision = _open_if_visit(uow, policies, _kept(ticket, env.branch), str(env.event_id))
-        uow.commit()
-    return decision
+    lock_roster(uow, env.branch)
+    if uow.jobs.get(ticket.ticket_no) is not None:
+        log.info("%s already has a job; event %s changes nothing", ticket.ticket_no,
+                 env.event_id)
+        return None
+    return _open_if_visit(uow, policies, _kept(ticket, env.branch), str(env.event_id))
 
 
-def on_reclassified(uow, policies, env: Envelope) -> model.Assignment | None:
+def on_reclassified(uow, env: Envelope, policies) -> roster.Assignment | None:
     """``ticket_reclassified``: a job already open takes the new priority (every open deadline
     recomputed from ``received_at``; the history keeps the earlier ones) and category; a ticket
     kept without a visit opens its job when the new category needs one; before the ticket's
     ``ticket_opened`` the event is kept and applied at the opening."""
     data = TicketReclassifiedV1.model_validate(env.data)
-    decision = None
-    with uow:
-        if uow.seen(env.event_id):
-            return None
-        uow.record_processed(env.event_id, env.type)
-        lock_roster(uow, env.branch)
-        if uow.jobs.get(data.ticket_no) is not None:
-            sla.reclassify_in(uow, policies, data)
-        else:
-            uow.jobs.add_early(data.ticket_no, env.type, env.occurred_at, env.data)
-            kept = uow.kept.get(data.ticket_no, lock=True)
-            if kept is not None:       # opened without a visit: may need one now
-                decision = _open_if_visit(uow, policies, kept,
-                                          uow.kept.opened_event_id(data.ticket_no) or
-                                          str(env.event_id))
-        uow.commit()
-    return decision
+    lock_roster(uow, env.branch)
+    if uow.jobs.get(data.ticket_no) is not None:
+        sla.reclassify_in(uow, policies, data)
+        return None
+    uow.jobs.add_early(data.ticket_no, env.type, env.occurred_at, env.data)
+    kept = uow.kept.get(data.ticket_no, lock=True)
+    if kept is None:
+        return None
+    # opened without a visit: may need one now
+    return _open_if_visit(uow, policies, kept,
+                          uow.kept.opened_event_id(data.ticket_no) or str(env.event_id))

@@ -1,14 +1,17 @@
-"""Roster use cases over HTTP: list the branch's people, add or replace one, record leave."""
+"""Roster use cases over HTTP: add or replace a person, record leave (the list is in
+``views.py``)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from aftersales.auth import Principal
 from aftersales.errors import InvalidInput, NotFound
+from aftersales.reference import branches
 
-from ..domain import model
+from ..domain import roster
 from ..domain.roster import calendar_doc, parse_leave
 from ..seed import engineer_from_row
+from . import commands
 
 log = logging.getLogger(__name__)
 READ_ROLES = ("dispatcher", "manager", "agent")
@@ -17,32 +20,12 @@ COLUMNS = ("engineer_id", "name", "branch", "role", "skills", "zone", "shift", "
            "max_jobs", "active")
 
 
-def engineer_view(e: model.Engineer, now=None) -> dict:
+def engineer_view(e: roster.Engineer, now=None) -> dict:
     return {"engineer_id": e.engineer_id, "name": e.name, "branch": e.branch, "role": e.role,
             "skills": list(e.skills), "levels": dict(e.levels), "zone": e.zone,
             "active": e.active, "max_jobs": e.max_jobs, "shift": calendar_doc(e.shift),
             "leave": [[a.isoformat(), b.isoformat()] for a, b in e.leave],
             **({"on_shift": e.on_shift(now), "on_leave": e.on_leave(now)} if now else {})}
-
-
-def list_engineers(uow, principal: Principal, args) -> dict:
-    from aftersales.contracts.envelope import utcnow
-    principal.require_role(*READ_ROLES)
-    branch = args.get("branch") or None
-    if branch is not None:
-        principal.require_branch(branch)
-    elif not principal.is_hq:
-        branch = principal.branch
-    now = utcnow()
-    with uow:
-        people = uow.engineers.all(branch)
-        load = uow.jobs.workload(branch) if branch else {}
-    out = []
-    for e, _doc in people:
-        v = engineer_view(e, now)
-        v["open_jobs"] = load.get(e.engineer_id, 0) if branch else None
-        out.append(v)
-    return {"engineers": out, "count": len(out)}
 
 
 def _text(value) -> str:
@@ -53,9 +36,10 @@ def _text(value) -> str:
     return str(value)
 
 
-def put_engineer(uow, principal: Principal, engineer_id: str, body: dict) -> tuple[int, dict]:
+def put_engineer(uow, cmd: commands.PutEngineer) -> tuple[int, dict]:
     """Add or replace a roster entry. Fields as in the CSV (skills ``fault:3;maintenance``,
     shift ``mon-fri 08:30-17:30``, leave ``2026-11-24..2026-11-26``); skills may be a list."""
+    principal, engineer_id, body = cmd.principal, cmd.engineer_id, cmd.body
     principal.require_role(*WRITE_ROLES)
     row = {k: _text(body.get(k)) for k in ("name", "branch", "role", "skills", "zone", "shift",
                                            "leave")}
@@ -70,32 +54,27 @@ def put_engineer(uow, principal: Principal, engineer_id: str, body: dict) -> tup
                      "(body)")
         raise InvalidInput([{"field": field, "message": message}]) from None
     principal.require_branch(engineer.branch)
-    with uow:
-        existing = uow.engineers.get(engineer_id)
-        if existing is not None:
-            principal.require_branch(existing.branch)
-        created = uow.engineers.upsert(engineer)
-        uow.commit()
+    existing = uow.engineers.get(engineer_id)
+    if existing is not None:
+        principal.require_branch(existing.branch)
+    created = uow.engineers.upsert(engineer)
     log.info("roster: %s %s by %s", engineer_id, "added" if created else "updated", principal.actor)
     return (201 if created else 200), engineer_view(engineer)
 
 
-def add_leave(uow, principal: Principal, engineer_id: str, body: dict) -> dict:
+def add_leave(uow, cmd: commands.AddLeave) -> dict:
     """Record leave: ``{"from": "2026-11-24", "to": "2026-11-26"}`` (whole days)."""
+    principal, engineer_id, body = cmd.principal, cmd.engineer_id, cmd.body
     principal.require_role(*WRITE_ROLES)
     start, end = str(body.get("from") or ""), str(body.get("to") or body.get("from") or "")
-    with uow:
-        e = uow.engineers.get(engineer_id)
-        if e is None or not principal.can_access(e.branch):
-            raise NotFound(f"no engineer {engineer_id}")
-        try:
-            from aftersales.reference import branches
-            tz = (branches().get(e.branch) or {}).get("timezone") or "Asia/Shanghai"
-            periods = parse_leave(f"{start}..{end}", tz)
-        except ValueError as exc:
-            raise InvalidInput([{"field": "from", "message": str(exc)}]) from None
-        from dataclasses import replace
-        e = replace(e, leave=tuple(e.leave) + periods)
-        uow.engineers.upsert(e)
-        uow.commit()
+    e = uow.engineers.get(engineer_id)
+    if e is None or not principal.can_access(e.branch):
+        raise NotFound(f"no engineer {engineer_id}")
+    try:
+        tz = (branches().get(e.branch) or {}).get("timezone") or "Asia/Shanghai"
+        periods = parse_leave(f"{start}..{end}", tz)
+    except ValueError as exc:
+        raise InvalidInput([{"field": "from", "message": str(exc)}]) from None
+    e = replace(e, leave=tuple(e.leave) + periods)
+    uow.engineers.upsert(e)
     return engineer_view(e)

@@ -1,9 +1,10 @@
 """SLA use cases: open the clocks, complete a stage, recompute after a priority change or a
 pause, stop them, and the timer's scan that raises at-risk and breaches exactly once.
 
-Functions named ``*_in`` run inside the caller's unit of work (the job's use cases call them
-so the job's state, the clocks and every event commit together); the others open their own.
-Metric increments are queued on ``uow.after_commit``: counters move only once the transaction
+Functions named ``*_in`` are called by other handlers (the job's steps, the opening, the
+ending) so the job's state, the clocks and every event commit together; the others are the
+bus's handlers of ``customer_contacted`` and of the pause, resume and timer commands. All run
+in the unit of work the bus opened. Metric increments are queued on ``uow.after_commit``: counters move only once the transaction
 has committed.
 """
 from __future__ import annotations
@@ -18,8 +19,10 @@ from aftersales.contracts.events import CustomerContactedV1, TicketReclassifiedV
 from aftersales.errors import Conflict, InvalidInput, NotFound
 
 from ..domain import clocks as ck
-from ..domain import model
+from ..domain import roster
+from . import commands
 from .assigning import lock_roster
+from .views import clocks_view
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ def open_clocks_in(uow, policies, ticket_no: str, branch: str, priority: str,
 
 # -- completing -------------------------------------------------------------------------------
 def _supervisor(uow, branch: str) -> str | None:
-    sup = model.supervisor_of(uow.engineers.of_branch(branch))
+    sup = roster.supervisor_of(uow.engineers.of_branch(branch))
     return sup.engineer_id if sup else None
 
 
@@ -129,27 +132,15 @@ def stop_in(uow, ticket_no: str, at: datetime) -> int:
 
 
 # -- consumed events -----------------------------------------------------------------------
-def on_customer_contacted(uow, policies, env: Envelope) -> None:
-    """The first human contact completes the response stage (kept as an early event when the
-    ticket's job is not open yet)."""
+def on_customer_contacted(uow, env: Envelope, policies) -> None:
+    """``customer_contacted``: the first human contact completes the response stage (kept as
+    an early event when the ticket's job is not open yet, and applied when it opens)."""
     data = CustomerContactedV1.model_validate(env.data)
-    _apply_or_keep_early(uow, env, data.ticket_no, data.contacted_at, lambda: complete_stage_in(
-        uow, policies, data.ticket_no, "response", data.contacted_at))
-
-
-def _apply_or_keep_early(uow, env: Envelope, ticket_no: str, at, apply) -> None:
-    """One unit of work for an intake event about a ticket: ``apply()`` when its job is open,
-    otherwise keep the event and apply it when the job opens. Idempotent by event id."""
-    with uow:
-        if uow.seen(env.event_id):
-            return
-        uow.record_processed(env.event_id, env.type)
-        lock_roster(uow, env.branch)   # as the opening does: sees the job, or is kept early
-        if uow.jobs.get(ticket_no) is None:
-            uow.jobs.add_early(ticket_no, env.type, at, env.data)
-        else:
-            apply()
-        uow.commit()
+    lock_roster(uow, env.branch)   # as the opening does: sees the job, or is kept early
+    if uow.jobs.get(data.ticket_no) is None:
+        uow.jobs.add_early(data.ticket_no, env.type, data.contacted_at, env.data)
+    else:
+        complete_stage_in(uow, policies, data.ticket_no, "response", data.contacted_at)
 
 
 def reclassify_in(uow, policies, data: TicketReclassifiedV1) -> None:
@@ -176,124 +167,74 @@ def apply_early_in(uow, policies, ticket_no: str, early) -> None:
 
 
 # -- waiting on the customer ------------------------------------------------------------------
-def pause(uow, policies, principal: Principal, ticket_no: str, body: dict,
-          now: datetime | None = None) -> dict:
+def pause(uow, cmd: commands.WaitOnCustomer, policies) -> dict:
     """The ticket waits on the customer (unreachable, site not accessible): the clocks stop
     until ``resume``. Waiting for parts is not a reason (it does not pause)."""
+    principal, ticket_no = cmd.principal, cmd.ticket_no
     principal.require_role(*PAUSE_ROLES)
-    reason = str(body.get("reason") or "").strip()
+    reason = str(cmd.body.get("reason") or "").strip()
     if not reason:
         raise InvalidInput([{"field": "reason", "message": "say why the ticket waits on the customer"}])
     if "备件" in reason or "parts" in reason.lower():
         raise InvalidInput([{"field": "reason",
                              "message": "waiting for parts does not pause the SLA clock"}])
-    now = now or utcnow()
-    with uow:
-        job = uow.jobs.get(ticket_no, lock=True)
-        if job is None or not principal.can_access(job.branch):
-            raise NotFound(f"no job {ticket_no}")
-        if uow.sla.open_pause(ticket_no):
-            raise Conflict(f"{ticket_no} is already waiting on the customer")
-        uow.sla.start_pause(ticket_no, now, reason[:2000], principal.actor)
-        recompute_in(uow, policies, ticket_no, None, f"paused: {reason[:200]}")
-        view = clocks_view(uow, ticket_no, now)
-        uow.commit()
-    return view
+    now = cmd.now or utcnow()
+    _lock_job(uow, principal, ticket_no)
+    if uow.sla.open_pause(ticket_no):
+        raise Conflict(f"{ticket_no} is already waiting on the customer")
+    uow.sla.start_pause(ticket_no, now, reason[:2000], principal.actor)
+    recompute_in(uow, policies, ticket_no, None, f"paused: {reason[:200]}")
+    return clocks_view(uow, ticket_no, now)
 
 
-def resume(uow, policies, principal: Principal, ticket_no: str,
-           now: datetime | None = None) -> dict:
+def resume(uow, cmd: commands.Resume, policies) -> dict:
+    principal, ticket_no = cmd.principal, cmd.ticket_no
     principal.require_role(*PAUSE_ROLES)
-    now = now or utcnow()
-    with uow:
-        job = uow.jobs.get(ticket_no, lock=True)
-        if job is None or not principal.can_access(job.branch):
-            raise NotFound(f"no job {ticket_no}")
-        if not uow.sla.open_pause(ticket_no):
-            raise Conflict(f"{ticket_no} is not waiting on the customer")
-        uow.sla.end_pause(ticket_no, now)
-        recompute_in(uow, policies, ticket_no, None, "resumed")
-        view = clocks_view(uow, ticket_no, now)
-        uow.commit()
-    return view
+    now = cmd.now or utcnow()
+    _lock_job(uow, principal, ticket_no)
+    if not uow.sla.open_pause(ticket_no):
+        raise Conflict(f"{ticket_no} is not waiting on the customer")
+    uow.sla.end_pause(ticket_no, now)
+    recompute_in(uow, policies, ticket_no, None, "resumed")
+    return clocks_view(uow, ticket_no, now)
+
+
+def _lock_job(uow, principal: Principal, ticket_no: str) -> None:
+    """Lock the ticket's job (404 unless the key may act on its branch)."""
+    job = uow.jobs.get(ticket_no, lock=True)
+    if job is None or not principal.can_access(job.branch):
+        raise NotFound(f"no job {ticket_no}")
 
 
 # -- the timer ------------------------------------------------------------------------------
-def tick(uow, policies, now: datetime | None = None, limit: int = 200) -> int:
-    """Raise every due at-risk and breach (exactly once per stage: the flag is written with a
-    compare-and-set in the same transaction as the outbox row). Returns events raised."""
-    now = now or utcnow()
+def raise_due(uow, cmd: commands.RaiseDueSla, policies) -> int:
+    """Raise every due at-risk and breach, at most ``cmd.limit`` (exactly once per stage: the
+    flag is written with a compare-and-set in the same transaction as the outbox row).
+    Returns events raised."""
+    now = cmd.now or utcnow()
     raised = 0
-    with uow:
-        for clock in uow.sla.due(now, limit):
-            before = ck.StageClock(**vars(clock))
-            actions = ck.due_actions(clock, now)
-            if not actions:
-                continue
-            if actions == ["breach"]:
-                _escalate(uow, policies, clock, now)
-            else:
-                ck.raise_at_risk(clock, now)
-            if not uow.sla.save(clock, expect=before):
-                continue      # completed or raised meanwhile: the next scan sees the new row
-            if actions == ["breach"]:
-                _publish_breach(uow, clock)
-            else:
-                uow.publish("sla_at_risk", {
-                    "ticket_no": clock.ticket_no, "stage": clock.stage,
-                    "priority": clock.priority, "deadline": clock.due_at,
-                    "at_risk_at": clock.at_risk_at}, ticket_no=clock.ticket_no,
-                    branch=clock.branch)
-            raised += 1
-        uow.commit()
+    for clock in uow.sla.due(now, cmd.limit):
+        before = ck.StageClock(**vars(clock))
+        actions = ck.due_actions(clock, now)
+        if not actions:
+            continue
+        if actions == ["breach"]:
+            _escalate(uow, policies, clock, now)
+        else:
+            ck.raise_at_risk(clock, now)
+        if not uow.sla.save(clock, expect=before):
+            continue      # completed or raised meanwhile: the next scan sees the new row
+        if actions == ["breach"]:
+            _publish_breach(uow, clock)
+        else:
+            uow.publish("sla_at_risk", {
+                "ticket_no": clock.ticket_no, "stage": clock.stage,
+                "priority": clock.priority, "deadline": clock.due_at,
+                "at_risk_at": clock.at_risk_at}, ticket_no=clock.ticket_no,
+                branch=clock.branch)
+        raised += 1
     if raised:
         log.info("SLA timer raised %d event(s)", raised)
     return raised
 
 
-# -- reading --------------------------------------------------------------------------------
-def _iso(dt):
-    return dt.isoformat() if dt is not None else None
-
-
-def clock_view(c: ck.StageClock, now: datetime, paused: bool = False) -> dict:
-    return {"stage": c.stage, "priority": c.priority, "status": c.status,
-            "state": ck.board_state(c, now, paused), "target_seconds": c.target_seconds,
-            "working_hours": c.working, "due_at": _iso(c.due_at), "at_risk_at": _iso(c.at_risk_at),
-            "at_risk_raised_at": _iso(c.at_risk_raised_at), "breached_at": _iso(c.breached_at),
-            "escalation_level": c.escalation_level, "escalated_to": c.escalated_to,
-            "completed_at": _iso(c.completed_at), "elapsed_seconds": c.elapsed_seconds}
-
-
-def clocks_view(uow, ticket_no: str, now: datetime | None = None) -> dict:
-    now = now or utcnow()
-    clocks = uow.sla.of_ticket(ticket_no)
-    order = {s: i for i, s in enumerate(("response", "dispatch", "arrival", "resolution"))}
-    pause = uow.sla.open_pause(ticket_no)
-    return {
-        "ticket_no": ticket_no,
-        "clocks": [clock_view(c, now, pause is not None) for c in sorted(clocks.values(), key=lambda c: order[c.stage])],
-        "paused": pause is not None,
-        "pauses": [{"started_at": _iso(a), "ended_at": _iso(b)} for a, b in uow.sla.pauses(ticket_no)],
-        "history": [{**h, "due_at": _iso(h["due_at"]), "at_risk_at": _iso(h["at_risk_at"]),
-                     "changed_at": _iso(h["changed_at"])} for h in uow.sla.history(ticket_no)],
-    }
-
-
-def gauges(session, settings, branches, now: datetime | None = None) -> list[tuple]:
-    """Scrape-time gauges from the clocks table: ``aftersales_sla_at_risk`` (open stages past
-    the at-risk mark whose deadline has not passed) and ``aftersales_sla_overdue`` (open stages
-    past their deadline), every (stage, priority, branch) with zeros."""
-    from ..adapters.repository import SlaRepository
-    keys = [(s, p, b) for b in branches for s in ck.STAGES for p in ("A", "B", "C")]
-    risk = dict.fromkeys(keys, 0)
-    over = dict.fromkeys(keys, 0)
-    at_risk, overdue = SlaRepository(session).open_counts(now or utcnow())
-    for s, p, b, n in at_risk:
-        risk[(s, p, b)] = n
-    for s, p, b, n in overdue:
-        over[(s, p, b)] = n
-    return [("aftersales_sla_at_risk", "Open SLA stages past the at-risk mark, deadline not passed.",
-             ["stage", "priority", "branch"], sorted(risk.items())),
-            ("aftersales_sla_overdue", "Open SLA stages past their deadline (breached, not completed).",
-             ["stage", "priority", "branch"], sorted(over.items()))]

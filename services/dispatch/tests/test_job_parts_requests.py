@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.dispatch.domain import model
+from services.dispatch.domain import model, quotes
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 LINES = [{"sku": "GJ-LT-C160", "name": "屋面檩条 C型钢 C160×60×20×2.5", "unit": "米",
@@ -128,7 +128,7 @@ def test_repeated_events_change_nothing():
 
 def test_the_quote_takes_materials_from_the_approved_requests_and_entered_ones_win():
     job = paid_job()
-    with pytest.raises(model.NoPartsPrices, match="no approved parts request"):
+    with pytest.raises(quotes.NoPartsPrices, match="no approved parts request"):
         job.quote_from_parts(Decimal("800"), Decimal("150"))
     approve(job)
     approve(job, "PR-2", total="0.10", chargeable="0.10", lines=[])
@@ -138,6 +138,6 @@ def test_the_quote_takes_materials_from_the_approved_requests_and_entered_ones_w
     assert job.quote["materials_source"] == "parts_requests"
     assert job.quote["parts_request_ids"] == ["PR-1", "PR-2"] and job.quote["total"] == "1238.30"
     job.decide_quote(False, T0, "agent")
-    job.issue_quote(model.Quote(Decimal("500"), Decimal("800"), Decimal("150")), T0)
+    job.issue_quote(quotes.Quote(Decimal("500"), Decimal("800"), Decimal("150")), T0)
     assert job.quote["materials_source"] == "entered" and job.quote["parts_request_ids"] == []
     assert job.quote["total"] == "1450.00"

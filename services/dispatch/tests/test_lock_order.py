@@ -15,7 +15,8 @@ from aftersales.contracts.envelope import utcnow
 from aftersales.outbox import make_envelope
 from services.dispatch.adapters.policies import PolicyBook
 from services.dispatch.adapters.repository import DispatchUnitOfWork
-from services.dispatch.service_layer import handlers
+from services.dispatch.bootstrap import bus_for
+from services.dispatch.service_layer import commands
 from services.dispatch.tests.test_dispatch_integration import ticket_opened
 from tests.support.fixtures import migrated_database
 from tests.support.waiting import wait_until
@@ -31,13 +32,16 @@ def pg(database_urls, db_backend):
     if db_backend != "postgresql":
         pytest.skip("row locks are PostgreSQL's (SQLite serialises every writer)")
     with migrated_database(database_urls["dispatch"], "dispatch", seed=True) as (engine, factory):
-        handlers.handle_event(DispatchUnitOfWork(factory, "dispatch"), ticket_opened(TICKET),
-                              POLICIES)
+        bus(factory).handle_event(ticket_opened(TICKET))
         yield engine, factory
 
 
 def uow(factory):
     return DispatchUnitOfWork(factory, "dispatch")
+
+
+def bus(factory, **settings):
+    return bus_for(factory, policies=POLICIES, **settings)
 
 
 def cancelled(ticket_no=TICKET):
@@ -70,17 +74,16 @@ def in_lock_order(tables: list[str]) -> bool:
 
 def test_every_use_case_that_may_reassign_locks_the_roster_before_the_job(pg):
     engine, factory = pg
-    decline = locks_taken(engine, lambda: handlers.act(
-        uow(factory), DISPATCHER, TICKET, "decline", {"reason": "另有急修"}, POLICIES))
+    decline = locks_taken(engine, lambda: bus(factory).handle(
+        commands.DeclineJob(DISPATCHER, TICKET, {"reason": "另有急修"})))
     assert decline[0] == "engineers" and "jobs" in decline and in_lock_order(decline), decline
-    manual = locks_taken(engine, lambda: handlers.assign(
-        uow(factory), DISPATCHER, TICKET, {"reason": "重新派工"}, POLICIES))
+    manual = locks_taken(engine, lambda: bus(factory).handle(
+        commands.AssignJob(DISPATCHER, TICKET, {"reason": "重新派工"})))
     assert manual[0] == "engineers" and in_lock_order(manual), manual
-    timeout = locks_taken(engine, lambda: handlers.tick_jobs(
-        uow(factory), POLICIES, {"accept_timeout_minutes": 0},
-        now=utcnow() + timedelta(minutes=1)))
+    timeout = locks_taken(engine, lambda: bus(factory, accept_timeout_minutes=0).handle(
+        commands.TimeOutAcceptances(now=utcnow() + timedelta(minutes=1))))
     assert timeout[0] == "engineers" and "jobs" in timeout and in_lock_order(timeout), timeout
-    ended = locks_taken(engine, lambda: handlers.handle_event(uow(factory), cancelled(), POLICIES))
+    ended = locks_taken(engine, lambda: bus(factory).handle_event(cancelled()))
     assert ended[0] == "engineers" and in_lock_order(ended), ended
 
 
@@ -100,10 +103,10 @@ def test_a_decline_racing_a_cancellation_in_the_same_branch_does_not_deadlock(pg
     tx = blocker.begin()
     blocker.execute(text("SELECT ticket_no FROM jobs WHERE ticket_no = :t FOR UPDATE"),
                     {"t": TICKET})
-    decline = eventlet.spawn(handlers.act, uow(factory), DISPATCHER, TICKET, "decline",
-                             {"reason": "车辆故障，无法前往"}, POLICIES)
+    decline = eventlet.spawn(bus(factory).handle, commands.DeclineJob(
+        DISPATCHER, TICKET, {"reason": "车辆故障，无法前往"}))
     wait_until(lambda: _waiting_on_locks(engine) >= 1, what="the decline to wait on a lock")
-    ended = eventlet.spawn(handlers.handle_event, uow(factory), cancelled(), POLICIES)
+    ended = eventlet.spawn(bus(factory).handle_event, cancelled())
     wait_until(lambda: _waiting_on_locks(engine) >= 2, what="the cancellation to wait on a lock")
     tx.commit()
     blocker.close()

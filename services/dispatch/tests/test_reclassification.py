@@ -11,8 +11,8 @@ from aftersales.categories import needs_visit
 from aftersales.outbox import make_envelope
 from services.dispatch.adapters.policies import PolicyBook
 from services.dispatch.adapters.repository import DispatchUnitOfWork
+from services.dispatch.bootstrap import bus_for
 from services.dispatch.domain import visits
-from services.dispatch.service_layer import handlers
 from services.dispatch.tests.test_dispatch_integration import ticket_opened
 from tests.support.fixtures import migrated_database
 
@@ -29,7 +29,8 @@ def dispatch(database_urls):
 
             def handle(self, env):
                 uow = DispatchUnitOfWork(factory, "dispatch")
-                out = handlers.handle_event(uow, env, policies)
+                out = bus_for(factory, unit_of_work=lambda: uow,
+                              policies=policies).handle_event(env)
                 self.published.extend((e.type, e.ticket_no, e.data) for e in uow.published)
                 return out
 

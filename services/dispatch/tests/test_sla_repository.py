@@ -6,7 +6,7 @@ import pytest
 
 from aftersales.db import make_engine, migrate, session_factory
 from aftersales.registry import migrations_dir
-from services.dispatch.adapters.repository import SlaRepository
+from services.dispatch.adapters.sla_clocks import SlaRepository
 from services.dispatch.domain import clocks as ck
 from services.dispatch.domain.policy import build_policy
 

@@ -5,8 +5,9 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
+from services.dispatch.domain import clocks as ck
 from services.dispatch.domain.policy import PolicyError, build_policy, parse_week
-from services.dispatch.domain.sla import Calendar, add_clock_time, clock_seconds, deadlines
+from services.dispatch.domain.sla import Calendar, add_clock_time, clock_seconds
 
 CST = timezone(timedelta(hours=8))
 MON = datetime(2026, 11, 23, tzinfo=CST)          # a Monday, no holiday
@@ -21,7 +22,7 @@ def test_spans_listed_out_of_order_give_the_same_deadline_as_in_order():
         d: [["13:00", "17:30"], ["08:30", "12:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}})
     assert policy.calendar.week[0] == ((time(8, 30), time(12, 0)), (time(13, 0), time(17, 30)))
     # C response: 8 working hours from Monday 08:30 = 3.5 h before lunch + 4.5 h after
-    d = deadlines(at(0, 8, 30), "C", policy.calendar, targets=policy.targets)
+    d = {c.stage: c for c in ck.open_clocks("SH-1", "SH", "C", at(0, 8, 30), policy)}
     assert d["response"].due_at == at(0, 17, 30)                  # not Monday 12:00
     assert d["response"].at_risk_at == at(0, 15, 54)              # 6.4 h: 3.5 + 2.9
 

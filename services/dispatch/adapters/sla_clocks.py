@@ -1,0 +1,139 @@
+"""The SLA clocks of each ticket and stage, their history of deadlines and the pauses while a
+ticket waits on the customer (``sla_clocks``, ``sla_history``, ``sla_pauses``)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from aftersales.contracts.envelope import utcnow
+
+from ..domain.clocks import OPEN, StageClock
+from .orm import sla_clocks, sla_history, sla_pauses
+
+
+def _clock(row) -> StageClock:
+    values = {k: row[k] for k in StageClock.__dataclass_fields__}
+    values["working"] = bool(values["working"])
+    return StageClock(**values)
+
+
+def _clock_values(c: StageClock) -> dict:
+    values = {k: getattr(c, k) for k in StageClock.__dataclass_fields__}
+    return values
+
+
+class SlaRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, clock: StageClock, reason: str) -> None:
+        self.session.execute(sla_clocks.insert().values(**_clock_values(clock),
+                                                        updated_at=utcnow()))
+        self.record_history(clock, reason)
+
+    def record_history(self, clock: StageClock, reason: str) -> None:
+        self.session.execute(sla_history.insert().values(
+            ticket_no=clock.ticket_no, stage=clock.stage, priority=clock.priority,
+            target_seconds=clock.target_seconds, due_at=clock.due_at,
+            at_risk_at=clock.at_risk_at, reason=reason, changed_at=utcnow()))
+
+    def save(self, clock: StageClock, expect: StageClock | None = None) -> bool:
+        """Write the clock. With ``expect`` (the clock as read) only if the row is still open
+        with the same raised flags (compare-and-set: the timer and a completion never overwrite
+        each other's decision, even on SQLite, which takes no row locks). True if written."""
+        values = _clock_values(clock)
+        for k in ("ticket_no", "stage"):
+            values.pop(k)
+        c = sla_clocks.c
+        query = update(sla_clocks).where(c.ticket_no == clock.ticket_no, c.stage == clock.stage)
+        if expect is not None:
+            query = query.where(
+                c.status == expect.status,
+                c.breached_at.is_(None) if expect.breached_at is None else c.breached_at.is_not(None),
+                c.at_risk_raised_at.is_(None) if expect.at_risk_raised_at is None
+                else c.at_risk_raised_at.is_not(None))
+        return self.session.execute(query.values(**values, updated_at=utcnow())).rowcount == 1
+
+    def of_ticket(self, ticket_no: str, lock: bool = False) -> dict[str, StageClock]:
+        query = select(sla_clocks).where(sla_clocks.c.ticket_no == ticket_no)
+        if lock:
+            query = query.with_for_update()
+        return {r["stage"]: _clock(r) for r in self.session.execute(query).mappings()}
+
+    def history(self, ticket_no: str) -> list[dict]:
+        rows = self.session.execute(
+            select(sla_history).where(sla_history.c.ticket_no == ticket_no)
+            .order_by(sla_history.c.id)).mappings()
+        return [{"stage": r["stage"], "priority": r["priority"],
+                 "target_seconds": r["target_seconds"], "due_at": r["due_at"],
+                 "at_risk_at": r["at_risk_at"], "reason": r["reason"],
+                 "changed_at": r["changed_at"]} for r in rows]
+
+    def due(self, now: datetime, limit: int = 200) -> list[StageClock]:
+        """Open clocks whose at-risk mark or deadline has passed and whose event is not raised
+        yet, locked (PostgreSQL: SKIP LOCKED, so two timers never take the same row)."""
+        c = sla_clocks.c
+        query = (select(sla_clocks).where(
+            c.status == OPEN,
+            or_(and_(c.due_at.is_not(None), c.due_at <= now, c.breached_at.is_(None)),
+                and_(c.at_risk_at.is_not(None), c.at_risk_at <= now, c.due_at.is_not(None),
+                     c.at_risk_raised_at.is_(None), c.breached_at.is_(None))))
+            .order_by(c.due_at).limit(limit))
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [_clock(r) for r in self.session.execute(query).mappings()]
+
+    def open_counts(self, now: datetime) -> tuple[list, list]:
+        """(at risk, overdue) open clocks counted by (stage, priority, branch): at risk = past
+        the at-risk mark, deadline not yet passed; overdue = deadline passed, not completed.
+        A paused clock (its ticket waits on the customer) is neither."""
+        c = sla_clocks.c
+        key = (c.stage, c.priority, c.branch)
+        running = and_(c.status == OPEN, ~self._paused(c.ticket_no))
+        risk = self.session.execute(
+            select(*key, func.count()).where(running, c.at_risk_at <= now, c.due_at > now)
+            .group_by(*key)).all()
+        over = self.session.execute(
+            select(*key, func.count()).where(running, c.due_at <= now)
+            .group_by(*key)).all()
+        return [tuple(r) for r in risk], [tuple(r) for r in over]
+
+    def open_clocks(self, branch: str | None = None) -> list[StageClock]:
+        query = select(sla_clocks).where(sla_clocks.c.status == OPEN)
+        if branch:
+            query = query.where(sla_clocks.c.branch == branch)
+        return [_clock(r) for r in self.session.execute(query.order_by(sla_clocks.c.due_at)).mappings()]
+
+    # pauses
+    @staticmethod
+    def _paused(ticket_no_column):
+        return select(sla_pauses.c.id).where(sla_pauses.c.ticket_no == ticket_no_column,
+                                             sla_pauses.c.ended_at.is_(None)).exists()
+
+    def paused_tickets(self) -> set[str]:
+        """Tickets waiting on the customer now (an open pause)."""
+        return set(self.session.execute(select(sla_pauses.c.ticket_no).where(
+            sla_pauses.c.ended_at.is_(None))).scalars())
+
+    def pauses(self, ticket_no: str) -> list[tuple[datetime, datetime | None]]:
+        rows = self.session.execute(
+            select(sla_pauses.c.started_at, sla_pauses.c.ended_at)
+            .where(sla_pauses.c.ticket_no == ticket_no).order_by(sla_pauses.c.id)).all()
+        return [(a, b) for a, b in rows]
+
+    def open_pause(self, ticket_no: str) -> dict | None:
+        row = self.session.execute(
+            select(sla_pauses).where(sla_pauses.c.ticket_no == ticket_no,
+                                     sla_pauses.c.ended_at.is_(None))).mappings().first()
+        return dict(row) if row else None
+
+    def start_pause(self, ticket_no: str, at: datetime, reason: str, by: str) -> None:
+        self.session.execute(sla_pauses.insert().values(
+            ticket_no=ticket_no, started_at=at, ended_at=None, reason=reason, by=by))
+
+    def end_pause(self, ticket_no: str, at: datetime) -> None:
+        self.session.execute(update(sla_pauses).where(
+            sla_pauses.c.ticket_no == ticket_no, sla_pauses.c.ended_at.is_(None))
+            .values(ended_at=at))

@@ -14,7 +14,14 @@ from aftersales.service import parse
 
 
 class _Body(BaseModel):
+    """A body whose fields are the keyword arguments of its command."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @classmethod
+    def read(cls, request):
+        """The request's body, or InvalidInput naming every bad field (422; 400 when
+        unreadable)."""
+        return parse(cls, request)
 
 
 class ContactBody(_Body):
@@ -27,6 +34,15 @@ class ReclassifyBody(_Body):
     category: Category | None = None
     reason: str = Field(min_length=1, max_length=1000)
 
+    @classmethod
+    def read(cls, request):
+        """Every bad field named, then at least one of priority and category given (both 422,
+        before the ticket is looked up)."""
+        body = super().read(request)
+        if body.priority is None and body.category is None:
+            raise InvalidInput([{"field": "priority", "message": "give priority and/or category"}])
+        return body
+
 
 class ResolveBody(_Body):
     resolution: str = Field(min_length=1, max_length=5000)
@@ -35,11 +51,3 @@ class ResolveBody(_Body):
 class ReasonBody(_Body):
     reason: str = Field(min_length=1, max_length=1000)
 
-
-def reclassification(request) -> ReclassifyBody:
-    """The body of a reclassification: every bad field named, then at least one of priority and
-    category given (both 422, before the ticket is looked up)."""
-    body = parse(ReclassifyBody, request)
-    if body.priority is None and body.category is None:
-        raise InvalidInput([{"field": "priority", "message": "give priority and/or category"}])
-    return body

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from aftersales.messaging.entrypoint import consume_events
-from aftersales.service import BaseService, Bus, Store, json_api, parse, read_json
+from aftersales.service import BaseService, Bus, Store, json_api, read_json
 from aftersales.web import http
 
 from . import bootstrap
 from .adapters.repository import IntakeUnitOfWork
-from .bodies import ContactBody, ReasonBody, ResolveBody, reclassification
+from .bodies import ContactBody, ReasonBody, ReclassifyBody, ResolveBody
 from .service_layer import commands, receiving, views
 from .service_layer.receiving import RequestIdTaken
 
@@ -61,45 +61,35 @@ class IntakeService(BaseService):
         return 200, views.ticket_view(self.store.uow(), ticket_no, principal)
 
     # -- the service desk ----------------------------------------------------------------------
-    def _agent(self, request):
+    def _desk(self, request, ticket_no, body_model, command):
+        """An agent's action: the role first, then the body (422), then the command (404, 409);
+        the body's fields are the command's."""
         principal = self.store.principal(request)
         principal.require_role("agent", "manager", "dispatcher")
-        return principal
+        body = body_model.read(request)
+        return 200, self.bus.handle(command(ticket_no, principal, **body.model_dump()))
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/contact")
     @json_api("/api/v1/tickets/{ticket_no}/contact")
     def contact(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ContactBody, request)
-        return 200, self.bus.handle(commands.RecordContact(ticket_no, principal, body.channel,
-                                                           body.note))
+        return self._desk(request, ticket_no, ContactBody, commands.RecordContact)
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/classification")
     @json_api("/api/v1/tickets/{ticket_no}/classification")
     def reclassify(self, request, ticket_no):
-        principal = self._agent(request)
-        body = reclassification(request)
-        return 200, self.bus.handle(commands.Reclassify(ticket_no, principal, body.reason,
-                                                        body.priority, body.category))
+        return self._desk(request, ticket_no, ReclassifyBody, commands.Reclassify)
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/resolve")
     @json_api("/api/v1/tickets/{ticket_no}/resolve")
     def resolve(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ResolveBody, request)
-        return 200, self.bus.handle(commands.ResolveRemotely(ticket_no, principal,
-                                                             body.resolution))
+        return self._desk(request, ticket_no, ResolveBody, commands.ResolveRemotely)
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/cancel")
     @json_api("/api/v1/tickets/{ticket_no}/cancel")
     def cancel(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ReasonBody, request)
-        return 200, self.bus.handle(commands.Cancel(ticket_no, principal, body.reason))
+        return self._desk(request, ticket_no, ReasonBody, commands.Cancel)
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/split")
     @json_api("/api/v1/tickets/{ticket_no}/split")
     def split(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ReasonBody, request)
-        return 200, self.bus.handle(commands.Split(ticket_no, principal, body.reason))
+        return self._desk(request, ticket_no, ReasonBody, commands.Split)

@@ -4,6 +4,7 @@ Pure Python: no framework, database or broker imports.
 """
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from datetime import date, datetime, timedelta
 from aftersales.localtime import iso, local_date
 
 # categories that need an engineer on site: one list, shared with dispatch
-from aftersales.categories import VISIT_CATEGORIES, needs_visit  # noqa: F401
+from aftersales.categories import needs_visit  # noqa: F401 (model.needs_visit)
 
 
 # -- ticket numbers -------------------------------------------------------------------------
@@ -101,7 +102,6 @@ DEFAULT_TERMS_MONTHS = {
     "other": 12,
     "replaced_part": 3,   # a part replaced under service carries 3 months of its own
 }
-REPLACED_PART_MONTHS = 3
 
 
 def replaced_part_starts_on(fitted_at: datetime, tz: str) -> date:
@@ -113,7 +113,6 @@ def replaced_part_starts_on(fitted_at: datetime, tz: str) -> date:
 def add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
-    import calendar
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 

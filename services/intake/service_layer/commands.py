@@ -20,39 +20,36 @@ class ReceiveRequest:
 
 # -- the service desk: agents' actions on a ticket ------------------------------------------------
 @dataclass(frozen=True)
-class RecordContact:
+class DeskAction:
+    """An agent's action on one ticket: which ticket, and who acts (their key)."""
     ticket_no: str
     principal: Principal
+
+
+@dataclass(frozen=True)
+class RecordContact(DeskAction):
     channel: str = "phone"
     note: str | None = None
 
 
 @dataclass(frozen=True)
-class Reclassify:
-    ticket_no: str
-    principal: Principal
+class Reclassify(DeskAction):
     reason: str
     priority: str | None = None
     category: str | None = None
 
 
 @dataclass(frozen=True)
-class ResolveRemotely:
-    ticket_no: str
-    principal: Principal
+class ResolveRemotely(DeskAction):
     resolution: str
 
 
 @dataclass(frozen=True)
-class Cancel:
-    ticket_no: str
-    principal: Principal
+class Cancel(DeskAction):
     reason: str
 
 
 @dataclass(frozen=True)
-class Split:
+class Split(DeskAction):
     """A linked request is a separate problem after all: it gets its own dispatch."""
-    ticket_no: str
-    principal: Principal
     reason: str

@@ -61,7 +61,8 @@ class TicketRepository:
         return dict(row) if row else None
 
     def open_for_serial(self, serial_no: str, branch: str, final_statuses) -> str | None:
-        """The earliest open, unlinked ticket for this asset serial in the branch."""
+        """The earliest ticket for this asset serial in the branch that the desk left open
+        (``intake_state``, so not itself linked) and whose ``status`` is not final."""
         return self.session.execute(
             select(tickets.c.ticket_no)
             .where(tickets.c.serial_no == serial_no, tickets.c.branch == branch,

@@ -126,11 +126,18 @@ def settle(outcome: Outcome) -> Outcome:
 
 
 # -- the steps -----------------------------------------------------------------------------------
+def _record_refusal(uow, source: str | None, request_id: str | None, branch: str | None,
+                    errors: list[dict]) -> None:
+    """The refusal kept (``rejections``) and answered (``request_rejected``, to the readable
+    source and request_id)."""
+    uow.tickets.add_rejection(source, request_id, errors)
+    uow.publish("request_rejected", {"request_id": request_id, "source": source,
+                                     "errors": errors}, branch=branch)
+
+
 def _rejected(uow, body: dict, branches: dict, exc: InvalidInput) -> Outcome:
     source, request_id, branch = answer_address(body, branches)
-    uow.tickets.add_rejection(source, request_id, exc.errors)
-    uow.publish("request_rejected", {"request_id": request_id, "source": source,
-                                     "errors": exc.errors}, branch=branch)
+    _record_refusal(uow, source, request_id, branch, exc.errors)
     log.info("request %s from %s rejected: %s", request_id, source,
              ", ".join(e["field"] for e in exc.errors))
     channel = body.get("channel")
@@ -151,9 +158,7 @@ def _refused_for_another_branch(uow, req: RepairRequested) -> Outcome:
     """Idempotency never crosses branches: the key stays ``(source, request_id)`` (PRODUCT.md),
     and a repeat of it from another branch is refused, never answered with that ticket."""
     exc = RequestIdTaken(req.source, req.request_id)
-    uow.tickets.add_rejection(req.source, req.request_id, exc.errors)
-    uow.publish("request_rejected", {"request_id": req.request_id, "source": req.source,
-                                     "errors": exc.errors}, branch=req.branch)
+    _record_refusal(uow, req.source, req.request_id, req.branch, exc.errors)
     log.info("request %s from %s (%s) refused: its request_id belongs to another branch",
              req.request_id, req.source, req.branch)
     return Outcome("rejected", branch=req.branch, channel=req.channel, refusal=exc)

@@ -20,8 +20,8 @@ from ..domain import model
 
 def warranty_of(t: dict) -> dict:
     """A ticket row's warranty decision as JSON."""
-    return {"status": t["warranty_status"], "ends_on": iso(t["warranty_ends_on"]),
-            "component_category": t["warranty_component"]}
+    return model.WarrantyDecision(t["warranty_status"], t["warranty_ends_on"],
+                                  t["warranty_component"]).as_dict()
 
 
 def _summary(t: dict) -> dict:

@@ -1,94 +1,27 @@
-"""The intake nameko service: turns messages and HTTP requests into handler calls."""
+"""The intake nameko service: entrypoints only. A consumed message or an HTTP request becomes a
+command (or an event) for the bus (:mod:`.bootstrap`); reads go to the views."""
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
-
-from aftersales import metrics
-from aftersales.contracts.events import Category, Priority
-from aftersales.errors import InvalidInput, NotFound
 from aftersales.messaging.entrypoint import consume_events
-from aftersales.reference import branches
-from aftersales.service import BaseService, Store, json_api, parse, read_json
+from aftersales.service import BaseService, Bus, Store, json_api, read_json
 from aftersales.web import http
 
-from .adapters.repository import IntakeUnitOfWork, TicketRepository
-from .service_layer import handlers, views
-
-OPEN_STATES = ("open", "linked", "escalated", "assigned", "accepted", "scheduled", "en_route",
-               "on_site", "diagnosed", "quoted", "rework")
-
-
-def gauges(session, settings):
-    rows = TicketRepository(session).counts_by()
-    samples = [((status, prio, branch), n) for status, prio, branch, n in rows if status in OPEN_STATES]
-    return [("aftersales_tickets_open", "Open tickets by state.", ["state", "priority", "branch"],
-             samples)]
-
-
-# -- HTTP bodies of the agents' actions -------------------------------------------------------
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ContactBody(_Body):
-    channel: Literal["phone", "sms", "email", "wechat", "onsite"] = "phone"
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class ReclassifyBody(_Body):
-    priority: Priority | None = None
-    category: Category | None = None
-    reason: str = Field(min_length=1, max_length=1000)
-
-
-class ResolveBody(_Body):
-    resolution: str = Field(min_length=1, max_length=5000)
-
-
-class ReasonBody(_Body):
-    reason: str = Field(min_length=1, max_length=1000)
+from . import bootstrap
+from .adapters.repository import IntakeUnitOfWork
+from .bodies import ContactBody, ReasonBody, ReclassifyBody, ResolveBody
+from .service_layer import commands, receiving, views
+from .service_layer.receiving import RequestIdTaken
 
 
 class IntakeService(BaseService):
     name = "intake"
-    store = Store(Path(__file__).parent / "migrations", IntakeUnitOfWork, gauges=gauges)
+    store = Store(Path(__file__).parent / "migrations", IntakeUnitOfWork, gauges=views.gauges)
+    bus = Bus(bootstrap.build)
 
-    def _reference(self):
-        ref_dir = self.store.config.get("reference_dir")
-        known = branches(ref_dir)
-        metrics.init_request_series(known)
-        policies = {code: handlers.BranchPolicy.load(code, b, ref_dir) for code, b in known.items()}
-        return known, policies
-
-    def _receive(self, body: dict) -> handlers.Outcome:
-        known, policies = self._reference()
-        max_age = timedelta(days=float(self.store.config.get("received_max_age_days", 365)))
-        try:
-            outcome = self._receive_once_raced(body, known, policies, max_age)
-        except (InvalidInput, handlers.RequestIdTaken):
-            b, ch = body.get("branch"), body.get("channel")
-            if isinstance(b, str) and b in known and isinstance(ch, str) and ch in metrics.CHANNELS:
-                metrics.requests_total.labels(b, ch, "rejected").inc()
-            raise
-        metrics.requests_total.labels(outcome.branch, outcome.channel, outcome.outcome).inc()
-        return outcome
-
-    def _receive_once_raced(self, body, known, policies, max_age, tries=3) -> handlers.Outcome:
-        """Two first deliveries of one request, or two tickets numbered at the same moment, race
-        on a unique key (PostgreSQL): the loser's transaction is rolled back and it tries again,
-        finding the winner's ticket (a duplicate) or taking the next number. Never a 500."""
-        for attempt in range(1, tries + 1):
-            try:
-                return handlers.receive_request(self.store.uow(), body, known, policies,
-                                                max_age=max_age)
-            except IntegrityError:
-                if attempt == tries:
-                    raise
+    def _receive(self, body: dict) -> receiving.Outcome:
+        return receiving.settle(self.bus.handle(commands.ReceiveRequest(body)))
 
     # -- the bus -----------------------------------------------------------------------------
     @consume_events("aftersales.intake.phone_center")
@@ -97,7 +30,7 @@ class IntakeService(BaseService):
 
     @consume_events("aftersales.intake.events")
     def on_workflow_event(self, envelope):
-        handlers.record_event(self.store.uow(), envelope)
+        self.bus.handle_event(envelope)
 
     # -- HTTP --------------------------------------------------------------------------------
     @http("POST", "/api/v1/tickets")
@@ -109,7 +42,7 @@ class IntakeService(BaseService):
         principal.require_branch(body.get("branch"))
         try:
             outcome = self._receive(body)
-        except handlers.RequestIdTaken as exc:
+        except RequestIdTaken as exc:
             return 409, {"error": str(exc), "errors": exc.errors}
         return (201 if outcome.outcome == "opened" else 200,
                 {"ticket_no": outcome.ticket_no, "outcome": outcome.outcome,
@@ -125,52 +58,38 @@ class IntakeService(BaseService):
     @json_api("/api/v1/tickets/{ticket_no}")
     def get_ticket(self, request, ticket_no):
         principal = self.store.principal(request)
-        view = views.ticket_view(self.store.uow(), ticket_no)
-        if view is None or not principal.can_access(view["branch"]):
-            raise NotFound(f"no ticket {ticket_no}")
-        return 200, view
+        return 200, views.ticket_view(self.store.uow(), ticket_no, principal)
 
-    def _agent(self, request):
+    # -- the service desk ----------------------------------------------------------------------
+    def _desk(self, request, ticket_no, body_model, command):
+        """An agent's action: the role first, then the body (422), then the command (404, 409);
+        the body's fields are the command's."""
         principal = self.store.principal(request)
         principal.require_role("agent", "manager", "dispatcher")
-        return principal
+        body = body_model.read(request)
+        return 200, self.bus.handle(command(ticket_no, principal, **body.model_dump()))
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/contact")
     @json_api("/api/v1/tickets/{ticket_no}/contact")
     def contact(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ContactBody, request)
-        return 200, handlers.record_contact(self.store.uow(), ticket_no, principal,
-                                            body.channel, body.note)
+        return self._desk(request, ticket_no, ContactBody, commands.RecordContact)
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/classification")
     @json_api("/api/v1/tickets/{ticket_no}/classification")
     def reclassify(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ReclassifyBody, request)
-        if body.priority is None and body.category is None:
-            raise InvalidInput([{"field": "priority", "message": "give priority and/or category"}])
-        return 200, handlers.reclassify(self.store.uow(), ticket_no, principal,
-                                        priority=body.priority, category=body.category,
-                                        reason=body.reason)
+        return self._desk(request, ticket_no, ReclassifyBody, commands.Reclassify)
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/resolve")
     @json_api("/api/v1/tickets/{ticket_no}/resolve")
     def resolve(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ResolveBody, request)
-        return 200, handlers.resolve_remotely(self.store.uow(), ticket_no, principal, body.resolution)
+        return self._desk(request, ticket_no, ResolveBody, commands.ResolveRemotely)
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/cancel")
     @json_api("/api/v1/tickets/{ticket_no}/cancel")
     def cancel(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ReasonBody, request)
-        return 200, handlers.cancel(self.store.uow(), ticket_no, principal, body.reason)
+        return self._desk(request, ticket_no, ReasonBody, commands.Cancel)
 
     @http("POST", "/api/v1/tickets/<string:ticket_no>/split")
     @json_api("/api/v1/tickets/{ticket_no}/split")
     def split(self, request, ticket_no):
-        principal = self._agent(request)
-        body = parse(ReasonBody, request)
-        return 200, handlers.split(self.store.uow(), ticket_no, principal, body.reason)
+        return self._desk(request, ticket_no, ReasonBody, commands.Split)

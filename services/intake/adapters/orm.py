@@ -17,7 +17,10 @@ tickets = Table(
     Column("priority", String(1), nullable=False),
     Column("category", String(40), nullable=False),
     Column("classification_rule", String(200), nullable=False),
+    # the ticket's overall state (what the API shows as "status"), derived from intake_state
+    # and the job's latest state on the timeline (domain.model.status_of)
     Column("status", String(20), nullable=False, index=True),
+    # what the service desk decided: open, linked, resolved, cancelled (domain.model.INTAKE_STATES)
     Column("intake_state", String(20), nullable=False, server_default="open"),
     Column("linked_to", String(40), nullable=True),
     Column("serial_no", String(100), nullable=True, index=True),

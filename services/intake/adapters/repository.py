@@ -4,16 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from aftersales.contracts.envelope import utcnow
+from aftersales.db import dialect_insert
 from aftersales.outbox import UnitOfWork
 
 from ..domain.model import AssetRecord, Ticket
 from .orm import assets, rejections, ticket_sequences, tickets, timeline
-
 
 
 class TicketRepository:
@@ -23,8 +21,8 @@ class TicketRepository:
     def next_sequence(self, branch: str, day: date) -> int:
         """Atomically take the next number of (branch, day): one upsert, unique under
         concurrency (row lock on PostgreSQL, the write lock on SQLite)."""
-        ins = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-        stmt = ins(ticket_sequences).values(branch=branch, day=f"{day:%Y%m%d}", last_no=1)
+        stmt = dialect_insert(self.session)(ticket_sequences).values(
+            branch=branch, day=f"{day:%Y%m%d}", last_no=1)
         stmt = stmt.on_conflict_do_update(
             index_elements=["branch", "day"],
             set_={"last_no": ticket_sequences.c.last_no + 1},
@@ -63,7 +61,8 @@ class TicketRepository:
         return dict(row) if row else None
 
     def open_for_serial(self, serial_no: str, branch: str, final_statuses) -> str | None:
-        """The earliest open, unlinked ticket for this asset serial in the branch."""
+        """The earliest ticket for this asset serial in the branch that the desk left open
+        (``intake_state``, so not itself linked) and whose ``status`` is not final."""
         return self.session.execute(
             select(tickets.c.ticket_no)
             .where(tickets.c.serial_no == serial_no, tickets.c.branch == branch,
@@ -127,8 +126,7 @@ class AssetRepository:
 
     def upsert(self, a: AssetRecord) -> None:
         values = {k: getattr(a, k) for k in AssetRecord.__dataclass_fields__}
-        ins = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-        stmt = ins(assets).values(**values)
+        stmt = dialect_insert(self.session)(assets).values(**values)
         stmt = stmt.on_conflict_do_update(index_elements=["serial_no"],
                                           set_={k: v for k, v in values.items() if k != "serial_no"})
         self.session.execute(stmt)

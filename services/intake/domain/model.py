@@ -4,15 +4,16 @@ Pure Python: no framework, database or broker imports.
 """
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from aftersales.localtime import local_date
+from aftersales.localtime import iso, local_date
 
 # categories that need an engineer on site: one list, shared with dispatch
-from aftersales.categories import VISIT_CATEGORIES, needs_visit  # noqa: F401
+from aftersales.categories import needs_visit  # noqa: F401 (model.needs_visit)
 
 
 # -- ticket numbers -------------------------------------------------------------------------
@@ -101,7 +102,6 @@ DEFAULT_TERMS_MONTHS = {
     "other": 12,
     "replaced_part": 3,   # a part replaced under service carries 3 months of its own
 }
-REPLACED_PART_MONTHS = 3
 
 
 def replaced_part_starts_on(fitted_at: datetime, tz: str) -> date:
@@ -113,7 +113,6 @@ def replaced_part_starts_on(fitted_at: datetime, tz: str) -> date:
 def add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
-    import calendar
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
@@ -137,7 +136,7 @@ class WarrantyDecision:
     component_category: str | None = None
 
     def as_dict(self) -> dict:
-        return {"status": self.status, "ends_on": self.ends_on.isoformat() if self.ends_on else None,
+        return {"status": self.status, "ends_on": iso(self.ends_on),
                 "component_category": self.component_category}
 
 
@@ -155,8 +154,11 @@ def warranty_for(asset: AssetRecord | None, on: date,
                             asset.component_category)
 
 
-# -- the ticket's status ----------------------------------------------------------------------
-# Intake's own state (open, linked, resolved, cancelled) is set by intake's use cases; the work
+# -- the ticket's two states ---------------------------------------------------------------------
+# ``intake_state`` is what the service desk decided (INTAKE_STATES): open, linked to another open
+# ticket of the same asset, resolved remotely, or cancelled; only intake's own commands set it.
+# ``status`` is the ticket's overall state, the one customers and agents see and lists filter
+# on: derived from the ``intake_state`` and the job's work status (``status_of``). The work
 # status is the job's LATEST state: the state event that occurred last (by its ``occurred_at``,
 # not by when it arrived) decides, so a job can move back (declined, reassigned, reworked).
 STATUS_BY_EVENT = {
@@ -177,6 +179,8 @@ STATUS_BY_EVENT = {
 TERMINAL_WORK_STATUSES = ("closed",)      # a closed job never reopens: later events are history
 INTAKE_STATES = ("open", "linked", "resolved", "cancelled")
 FINAL_STATUSES = ("completed", "closed", "resolved", "cancelled")
+OPEN_STATUSES = ("open", "linked", "escalated", "assigned", "accepted", "scheduled", "en_route",
+                 "on_site", "diagnosed", "quoted", "rework")   # every status that is not final
 
 
 def work_status(events: Iterable[tuple[datetime, str]]) -> str:
@@ -193,8 +197,10 @@ def work_status(events: Iterable[tuple[datetime, str]]) -> str:
 
 
 def status_of(intake_state: str, events: Iterable[tuple[datetime, str]]) -> str:
-    """The status customers and agents see; ``events`` are the timeline's
-    ``(occurred_at, type)`` pairs, in any order."""
+    """The ticket's ``status`` (what customers and agents see) from the desk's ``intake_state``
+    and the job's work status; ``events`` are the timeline's ``(occurred_at, type)`` pairs, in
+    any order. A resolved or cancelled ticket shows that; a linked one shows ``linked`` until
+    work on it starts."""
     if intake_state in ("resolved", "cancelled"):
         return intake_state
     work = work_status(events)
@@ -204,7 +210,8 @@ def status_of(intake_state: str, events: Iterable[tuple[datetime, str]]) -> str:
 
 
 class TransitionError(Exception):
-    """A use case is not allowed in the ticket's current status."""
+    """A desk action is not allowed in the ticket's current state (the ``check_*`` rules: most
+    look at the ``status``, a split at the ``intake_state``)."""
 
 
 def check_cancel(status: str) -> None:
@@ -246,8 +253,8 @@ class Ticket:
     classification_rule: str
     warranty: WarrantyDecision
     request: dict = field(default_factory=dict)   # the validated request as received
-    status: str = "open"
-    intake_state: str = "open"
+    status: str = "open"          # the overall state, derived (status_of)
+    intake_state: str = "open"    # what the service desk decided (INTAKE_STATES)
     linked_to: str | None = None
 
 

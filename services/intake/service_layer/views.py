@@ -1,18 +1,27 @@
-"""Intake's read side: the ticket view and the ticket list, built from queries; nothing here
-changes state."""
+"""Intake's read side: the ticket view, the ticket list and the open-ticket gauges, built from
+queries; nothing here changes state.
+
+A ticket shows one ``status``: its overall state, derived from the service desk's
+``intake_state`` and the job's latest state (:mod:`.timeline`). The ``intake_state`` itself is
+not shown."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from aftersales.auth import Forbidden
 from aftersales.errors import InvalidInput, NotFound
+from aftersales.localtime import iso
+from aftersales.scoping import scope
+
+from ..adapters.repository import TicketRepository
+from ..domain import model
 
 
 def warranty_of(t: dict) -> dict:
     """A ticket row's warranty decision as JSON."""
-    return {"status": t["warranty_status"],
-            "ends_on": t["warranty_ends_on"].isoformat() if t["warranty_ends_on"] else None,
-            "component_category": t["warranty_component"]}
+    return model.WarrantyDecision(t["warranty_status"], t["warranty_ends_on"],
+                                  t["warranty_component"]).as_dict()
 
 
 def _summary(t: dict) -> dict:
@@ -23,23 +32,24 @@ def _summary(t: dict) -> dict:
         "classified_by": t["classification_rule"], "channel": t["channel"],
         "source": t["source"], "request_id": t["request_id"], "received_at": req["received_at"],
         "linked_to": t["linked_to"],
-        "first_contact_at": t["first_contact_at"].isoformat() if t["first_contact_at"] else None,
+        "first_contact_at": iso(t["first_contact_at"]),
         "customer": req["customer"], "site": req["site"], "asset": req["asset"],
         "fault": req["fault"],
         "warranty": warranty_of(t),
     }
 
 
-def ticket_view(uow, ticket_no: str) -> dict | None:
+def ticket_view(uow, ticket_no: str, principal) -> dict:
+    """The ticket and its timeline; NotFound for a ticket of a branch the key may not see."""
     with uow:
         uow.snapshot()   # the status and the timeline it was derived from, read together
         t = uow.tickets.get(ticket_no)
-        if t is None:
-            return None
+        if t is None or not principal.can_access(t["branch"]):
+            raise NotFound(f"no ticket {ticket_no}")
         events = uow.tickets.timeline(ticket_no)
     return {**_summary(t),
             "timeline": [{"type": e["type"], "source": e["source"],
-                          "occurred_at": e["occurred_at"].isoformat(), "event_id": e["event_id"],
+                          "occurred_at": iso(e["occurred_at"]), "event_id": e["event_id"],
                           **(e["data"] or {})} for e in events]}
 
 
@@ -78,10 +88,10 @@ def search(uow, principal, query: dict, tz: str = "Asia/Shanghai") -> dict:
         errors.append({"field": "priority", "message": "must be A, B or C"})
     if errors:
         raise InvalidInput(errors)
-    if not principal.is_hq:
-        if branch and branch != principal.branch:
-            raise NotFound(f"no tickets visible for branch {branch}")
-        branch = principal.branch
+    try:
+        branch = scope(principal, branch)
+    except Forbidden:
+        raise NotFound(f"no tickets visible for branch {branch}") from None
     zone = ZoneInfo(tz)
     start = datetime.combine(d_from, datetime.min.time(), zone) if d_from else None
     end = datetime.combine(d_to + timedelta(days=1), datetime.min.time(), zone) if d_to else None
@@ -92,3 +102,13 @@ def search(uow, principal, query: dict, tz: str = "Asia/Shanghai") -> dict:
                                          received_to=end, page=page, per_page=per_page)
     return {"tickets": [_summary(r) for r in rows], "total": total, "page": page,
             "per_page": per_page}
+
+
+def gauges(session, settings) -> list[tuple]:
+    """``aftersales_tickets_open``: the tickets not yet in a final status, by status, priority
+    and branch (the ``Store``'s scrape-time gauges)."""
+    rows = TicketRepository(session).counts_by()
+    samples = [((status, prio, branch), n) for status, prio, branch, n in rows
+               if status in model.OPEN_STATUSES]
+    return [("aftersales_tickets_open", "Open tickets by state.", ["state", "priority", "branch"],
+             samples)]

@@ -8,13 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from aftersales.auth import Principal
-from aftersales.config import reference_dir
 from aftersales.db import make_engine, migrate, session_factory
 from aftersales.outbox import make_envelope
-from aftersales.reference import branches
 from aftersales.registry import migrations_dir
 from services.intake.adapters.repository import IntakeUnitOfWork
-from services.intake.service_layer import handlers
+from services.intake.bootstrap import bus_for
+from services.intake.service_layer.commands import Cancel, ReceiveRequest
 from tests.support.broker import publish_event
 from tests.support.data import repair_request
 from tests.support.fixtures import auth
@@ -120,22 +119,17 @@ def test_a_cancellation_committed_while_an_event_is_handled_is_not_overwritten(d
     engine = make_engine(database_urls["intake"])
     migrate(engine, migrations_dir("intake"))
     factory = session_factory(engine)
-    known = branches()
-    policies = {code: handlers.BranchPolicy.load(code, b, reference_dir())
-                for code, b in known.items()}
-    t = handlers.receive_request(IntakeUnitOfWork(factory, "intake"), repair_request(asset=None),
-                                 known, policies).ticket_no
+    t = bus_for(factory).handle(ReceiveRequest(repair_request(asset=None))).ticket_no
     agent = Principal(key_id="ak-test", branch="SH", role="agent")
 
     cancelling = CommitHeldOpen(factory, "intake")
-    cancel = threading.Thread(target=handlers.cancel,
-                              args=(cancelling, t, agent, "客户自行修好"), daemon=True)
+    cancel = threading.Thread(target=bus_for(factory, unit_of_work=lambda: cancelling).handle,
+                              args=(Cancel(t, agent, "客户自行修好"),), daemon=True)
     cancel.start()
     assert cancelling.holding.wait(timeout=15), "the cancellation never reached its commit"
 
-    event = threading.Thread(target=handlers.record_event,
-                             args=(IntakeUnitOfWork(factory, "intake"), Dispatch(t).assigned(1)),
-                             daemon=True)
+    event = threading.Thread(target=bus_for(factory).handle_event,
+                             args=(Dispatch(t).assigned(1),), daemon=True)
     event.start()
     with engine.connect() as c:     # the event's transaction waits for the ticket's row lock
         wait_until(lambda: c.exec_driver_sql(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aftersales.registry import ROOT, SERVICES
+from aftersales.registry import SERVICES
 from tests.support.data import repair_request
 from tests.support.fixtures import ServiceHarness, auth, free_port
 
@@ -91,6 +91,9 @@ def test_an_entrypoint_that_fails_answers_a_json_500_without_details(http):
             assert r.json() == {"error": "internal error"}
     finally:
         container.stop()
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_no_service_uses_namekos_own_http_entrypoint():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from . import registry
 from .contracts import topology
 from .contracts.envelope import Envelope
 from .contracts.events import EVENTS, RepairRequested
@@ -38,7 +39,7 @@ def _fields(model) -> str:
 
 def _source_order(source: str) -> int:
     """The services in their order, then other publishers (the ``keys`` command)."""
-    return topology.SERVICES.index(source) if source in topology.SERVICES else len(topology.SERVICES)
+    return registry.SERVICES.index(source) if source in registry.SERVICES else len(registry.SERVICES)
 
 
 def render() -> str:

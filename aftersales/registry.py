@@ -3,12 +3,12 @@ points (``pyproject.toml``), so that the shared library never imports a service 
 
 A service package declares itself in its ``plugin.py``::
 
-    PLUGIN = ServicePlugin(name="intake", order=10, service="services.intake.service:IntakeService",
-                           migrations=Path(__file__).parent / "migrations",
-                           seed="services.intake.seed:seed", cli="services.intake.cli:register")
+    PLUGIN = declare(__name__, __file__, order=20, cli=True, events=True)
 
-and one line in ``pyproject.toml`` (``[project.entry-points."aftersales.services"]``) lists it.
-``service``, ``seed`` and ``cli`` are ``module:attribute`` names, imported only when used.
+(:func:`declare` fills in the conventional places: ``service.py``, ``migrations/``, ``seed.py``,
+``cli.py``, ``bootstrap.EVENTS``) and one line in ``pyproject.toml``
+(``[project.entry-points."aftersales.services"]``) lists it. ``service``, ``seed``, ``cli`` and
+``events`` are ``module:attribute`` names, imported only when used.
 """
 from __future__ import annotations
 
@@ -29,6 +29,25 @@ class ServicePlugin:
     migrations: Path
     seed: str | None = None     # "module:function(session, only_if_empty=...) -> report"
     cli: str | None = None      # "module:function(subparsers)" adding the service's commands
+    events: str | None = None   # "module:TABLE" of the bus (event type -> handler): what its
+                                # events queue is bound to (aftersales/contracts/topology.py)
+
+
+def declare(module: str, file: str, order: int, *, cli: bool = False,
+            events: bool = False) -> ServicePlugin:
+    """A service's plugin by the platform's conventions, from its ``plugin.py``
+    (``declare(__name__, __file__, order=20, cli=True, events=True)``): the package
+    ``services.<name>`` with ``service.py`` (``<Name>Service``), ``migrations/``, ``seed.py``,
+    and, when it has them, ``cli.py`` (``register``) and a bus table of consumed events
+    (``bootstrap.EVENTS``)."""
+    package = module.rpartition(".")[0]
+    name = package.rpartition(".")[2]
+    return ServicePlugin(name=name, order=order,
+                         service=f"{package}.service:{name.capitalize()}Service",
+                         migrations=Path(file).resolve().parent / "migrations",
+                         seed=f"{package}.seed:seed",
+                         cli=f"{package}.cli:register" if cli else None,
+                         events=f"{package}.bootstrap:EVENTS" if events else None)
 
 
 def load(ref: str):
@@ -66,6 +85,13 @@ def migrations_dir(name: str) -> Path:
 def seed_function(name: str):
     p = plugin(name)
     return load(p.seed) if p.seed else None
+
+
+def consumed_events(name: str) -> tuple[str, ...]:
+    """The event types the service's bus handles from its events queue (its ``EVENTS``
+    table), in the table's order; () for a service without one."""
+    p = plugin(name)
+    return tuple(load(p.events)) if p.events else ()
 
 
 def register_cli(subparsers) -> None:

@@ -5,7 +5,7 @@ The schemas live beside their producer (``intake``, ``dispatch``, ``parts``, ``f
 them from :mod:`aftersales.contracts.events`, the registry that collects and re-exports them."""
 from .envelope import Envelope, utcnow
 from .events import EVENTS, EventSpec, RepairRequested, latest, spec_for
-from .topology import QUEUES, QueueSpec
+from .topology import QueueSpec, queues
 
 __all__ = ["Envelope", "utcnow", "EVENTS", "EventSpec", "RepairRequested", "latest",
-           "spec_for", "QUEUES", "QueueSpec"]
+           "spec_for", "QueueSpec", "queues"]

@@ -12,12 +12,12 @@ Per consumer queue ``Q`` there are:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .events import EVENTS
 
 PHONE_CENTER_EXCHANGE = "phone_center.events"
 REPAIR_REQUESTED = "repair_requested"
-SERVICES = ("intake", "dispatch", "parts", "feedback")
 
 
 @dataclass(frozen=True)
@@ -52,27 +52,28 @@ def _ticket_events_not_from(source: str) -> tuple[Binding, ...]:
                         key=lambda b: (b.exchange, b.routing_key)))
 
 
-QUEUES: tuple[QueueSpec, ...] = (
-    QueueSpec("aftersales.intake.phone_center", "intake",
-              (Binding(PHONE_CENTER_EXCHANGE, REPAIR_REQUESTED),), enveloped=False),
-    QueueSpec("aftersales.intake.events", "intake", _ticket_events_not_from("intake")),
-    QueueSpec("aftersales.dispatch.events", "dispatch", _events(
-        "ticket_opened", "customer_contacted", "ticket_reclassified", "ticket_resolved",
-        "ticket_cancelled",
-        # parts of the job's requests (quotes, appointments and the SLA board use them)
-        "parts_request_approved", "parts_request_rejected", "parts_reserved",
-        "parts_transfer_started", "parts_backordered", "parts_shipped", "parts_delivered")),
-    QueueSpec("aftersales.parts.events", "parts", _events(
-        # intake's warranty decision per ticket (parts requests take it from there)
-        "ticket_opened", "job_completed", "parts_requested")),
-    QueueSpec("aftersales.feedback.events", "feedback", _events(
-        # customers (for surveys and visits) and complaints; closed jobs start the survey and
-        # the return visits; the rest feeds the quality statistics
-        "ticket_opened", "job_closed", "job_diagnosed", "sla_stage_completed",
-        "parts_consumed")),
-    # every service keeps its own list of revoked API keys
-    *(QueueSpec(f"aftersales.{s}.keys", s, _events("key_revoked")) for s in SERVICES),
-)
+@lru_cache(maxsize=1)
+def queues() -> tuple[QueueSpec, ...]:
+    """Every consumer queue of the installed services. A service's events queue is bound to
+    the types of its bus's ``EVENTS`` table (``bootstrap.py``, through its ``plugin.py``), so a
+    new consumer is one line there; intake's timeline queue takes every other service's ticket
+    event; every service has a queue of revoked API keys."""
+    from .. import registry    # the services' tables; imported when first asked, not at import
+    out = [QueueSpec("aftersales.intake.phone_center", "intake",
+                     (Binding(PHONE_CENTER_EXCHANGE, REPAIR_REQUESTED),), enveloped=False),
+           QueueSpec("aftersales.intake.events", "intake", _ticket_events_not_from("intake"))]
+    for name in registry.SERVICES:
+        consumed = registry.consumed_events(name)
+        if consumed:
+            out.append(QueueSpec(f"aftersales.{name}.events", name, _events(*consumed)))
+    out.extend(QueueSpec(keys_queue(s), s, _events("key_revoked")) for s in registry.SERVICES)
+    return tuple(out)
+
+
+def __getattr__(name: str):
+    if name == "QUEUES":          # computed on first use (it needs the services' bus tables)
+        return queues()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def exchanges() -> list[str]:
@@ -82,11 +83,11 @@ def exchanges() -> list[str]:
 
 
 def queues_of(service: str) -> list[QueueSpec]:
-    return [q for q in QUEUES if q.service == service]
+    return [q for q in queues() if q.service == service]
 
 
 def queue(name: str) -> QueueSpec:
-    for q in QUEUES:
+    for q in queues():
         if q.name == name:
             return q
     raise LookupError(f"unknown queue {name!r}")
@@ -105,4 +106,4 @@ def retry_queue(queue_name: str, delay_ms: int) -> str:
 
 
 def consumers_of(type_: str) -> list[str]:
-    return sorted({q.service for q in QUEUES for b in q.bindings if b.routing_key == type_})
+    return sorted({q.service for q in queues() for b in q.bindings if b.routing_key == type_})

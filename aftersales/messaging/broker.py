@@ -5,6 +5,7 @@ import logging
 
 from kombu import Connection
 
+from .. import registry
 from ..contracts import topology
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def declare_topology(channel, retry_delays_ms: list[int]) -> None:
                 topology.retry_queue(q.name, delay), durable=True, auto_delete=False,
                 arguments={"x-message-ttl": int(delay), "x-dead-letter-exchange": "",
                            "x-dead-letter-routing-key": q.name})
-    for service in topology.SERVICES:
+    for service in registry.SERVICES:
         channel.queue_declare(topology.parking_queue(service), durable=True, auto_delete=False)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import amqp
 
+from .. import registry
 from ..contracts import topology
 from ..contracts.envelope import utcnow
 from ..logs import mask_text
@@ -72,8 +73,8 @@ class ParkingLot:
     """
 
     def __init__(self, amqp_uri: str, service: str, retry_delays_ms: list[int] | None = None):
-        if service not in topology.SERVICES:
-            raise ValueError(f"unknown service {service!r}; one of {', '.join(topology.SERVICES)}")
+        if service not in registry.SERVICES:
+            raise ValueError(f"unknown service {service!r}; one of {', '.join(registry.SERVICES)}")
         self.amqp_uri = amqp_uri
         self.service = service
         self.queue = topology.parking_queue(service)

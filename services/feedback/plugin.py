@@ -1,12 +1,5 @@
-"""How the platform finds the feedback service (entry point ``aftersales.services``, see
+"""How the platform finds the feedback service (the ``aftersales.services`` entry points, see
 ``aftersales/registry.py``)."""
-from pathlib import Path
+from aftersales.registry import declare
 
-from aftersales.registry import ServicePlugin
-
-PLUGIN = ServicePlugin(
-    name="feedback", order=40,
-    service="services.feedback.service:FeedbackService",
-    migrations=Path(__file__).parent / "migrations",
-    seed="services.feedback.seed:seed",
-)
+PLUGIN = declare(__name__, __file__, order=40, events=True)

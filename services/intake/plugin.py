@@ -1,13 +1,5 @@
-"""How the platform finds the intake service (entry point ``aftersales.services``, see
+"""How the platform finds the intake service (the ``aftersales.services`` entry points, see
 ``aftersales/registry.py``)."""
-from pathlib import Path
+from aftersales.registry import declare
 
-from aftersales.registry import ServicePlugin
-
-PLUGIN = ServicePlugin(
-    name="intake", order=10,
-    service="services.intake.service:IntakeService",
-    migrations=Path(__file__).parent / "migrations",
-    seed="services.intake.seed:seed",
-    cli="services.intake.cli:register",
-)
+PLUGIN = declare(__name__, __file__, order=10, cli=True)

@@ -1,13 +1,5 @@
-"""How the platform finds the parts service (entry point ``aftersales.services``, see
+"""How the platform finds the parts service (the ``aftersales.services`` entry points, see
 ``aftersales/registry.py``)."""
-from pathlib import Path
+from aftersales.registry import declare
 
-from aftersales.registry import ServicePlugin
-
-PLUGIN = ServicePlugin(
-    name="parts", order=30,
-    service="services.parts.service:PartsService",
-    migrations=Path(__file__).parent / "migrations",
-    seed="services.parts.seed:seed",
-    cli="services.parts.cli:register",
-)
+PLUGIN = declare(__name__, __file__, order=30, cli=True, events=True)

@@ -15,6 +15,7 @@ import amqp
 from kombu import Connection
 
 from aftersales.config import DEFAULT_AMQP_URI
+from aftersales import registry
 from aftersales.contracts import topology
 from aftersales.messaging.broker import declare_topology
 
@@ -63,7 +64,7 @@ def purge_all(uri: str, retry_delays_ms) -> None:
             ch.queue_purge(q.name)
             for d in retry_delays_ms:
                 ch.queue_purge(topology.retry_queue(q.name, d))
-        for s in topology.SERVICES:
+        for s in registry.SERVICES:
             ch.queue_purge(topology.parking_queue(s))
 
 

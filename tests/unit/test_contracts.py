@@ -107,3 +107,15 @@ def test_an_envelope_is_validated_against_its_schema_and_owner():
                       {"request_id": "r", "source": "s", "errors": []}, ticket_no=None, branch="SH")
     with pytest.raises(ValidationError):
         make_envelope("intake", "ticket_opened", {"ticket_no": "x"}, ticket_no="x", branch="SH")
+
+
+def test_each_consumers_queue_is_bound_to_exactly_the_types_of_its_bus_table():
+    from aftersales import registry
+    for name in registry.SERVICES:
+        table = registry.consumed_events(name)
+        if not table:
+            continue
+        bound = [b.routing_key for b in topology.queue(f"aftersales.{name}.events").bindings]
+        assert bound == list(table), name
+        for type_ in table:
+            assert name in topology.consumers_of(type_)

@@ -112,6 +112,20 @@ def database_urls(db_backend, tmp_path):
     pg.drop_all()
 
 
+@pytest.fixture
+def engine_for(database_urls):
+    """``engine_for(service)``: an engine on the service's test database, disposed afterwards."""
+    from aftersales.db import make_engine
+    made = []
+
+    def make(service: str):
+        made.append(make_engine(database_urls[service]))
+        return made[-1]
+    yield make
+    for engine in made:
+        engine.dispose()
+
+
 @contextmanager
 def migrated_database(url: str, service: str, seed: bool = False):
     """The service's database at ``url``, migrated (and, with ``seed``, holding its demo

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from aftersales.outbox import reliability_metadata
 from aftersales.registry import migrations_dir
@@ -45,3 +45,12 @@ def assert_matches_orm_and_reverses(service: str, engine, metadata: MetaData) ->
     assert diff == [], diff
     downgrade(service, engine, "0001")
     upgrade(service, engine)
+
+
+def at_revision_with(service: str, engine, revision: str, *rows: tuple[str, dict]) -> None:
+    """The service's database migrated to ``revision``, holding the rows the ``(INSERT, params)``
+    pairs write (data as an older release left it)."""
+    upgrade(service, engine, revision)
+    with engine.begin() as c:
+        for insert, params in rows:
+            c.execute(text(insert), params)

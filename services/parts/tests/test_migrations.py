@@ -4,29 +4,21 @@ from datetime import datetime, timezone
 
 from sqlalchemy import text
 
-from aftersales.db import make_engine
 from services.parts.adapters.orm import metadata
-from tests.support.migrations import downgrade, orm_diff, upgrade
+from tests.support.migrations import assert_matches_orm_and_reverses, at_revision_with, upgrade
 
 
-def test_a_database_with_ledger_rows_upgrades_and_matches_the_orm(database_urls):
-    engine = make_engine(database_urls["parts"])
-    try:
-        upgrade("parts", engine, "0001")
-        with engine.begin() as c:
-            c.execute(text("INSERT INTO parts (sku, name, unit, cost_price, price) "
-                           "VALUES ('GJ-LT-C160', '屋面檩条', '米', 38.50, 56.00)"))
-            c.execute(text("INSERT INTO stock_ledger (warehouse, sku, quantity, kind, created_at) "
-                           "VALUES ('SH', 'GJ-LT-C160', 200, 'receive', :at)"),
-                      {"at": datetime(2026, 11, 1, tzinfo=timezone.utc)})
-        upgrade("parts", engine)
-        with engine.connect() as c:
-            assert c.execute(text("SELECT lead_time_days, reorder_point FROM parts")).one() == (14, None)
-            assert c.execute(text("SELECT quantity, reserved, issued FROM stock_ledger")).one() == \
-                (200, 0, 0)
-            diff = orm_diff(c, metadata)
-        assert diff == [], diff
-        downgrade("parts", engine, "0001")
-        upgrade("parts", engine)
-    finally:
-        engine.dispose()
+def test_a_database_with_ledger_rows_upgrades_and_matches_the_orm(engine_for):
+    engine = engine_for("parts")
+    at_revision_with("parts", engine, "0001",
+                     ("INSERT INTO parts (sku, name, unit, cost_price, price) "
+                      "VALUES ('GJ-LT-C160', '屋面檩条', '米', 38.50, 56.00)", {}),
+                     ("INSERT INTO stock_ledger (warehouse, sku, quantity, kind, created_at) "
+                      "VALUES ('SH', 'GJ-LT-C160', 200, 'receive', :at)",
+                      {"at": datetime(2026, 11, 1, tzinfo=timezone.utc)}))
+    upgrade("parts", engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT lead_time_days, reorder_point FROM parts")).one() == (14, None)
+        assert c.execute(text("SELECT quantity, reserved, issued FROM stock_ledger")).one() == \
+            (200, 0, 0)
+    assert_matches_orm_and_reverses("parts", engine, metadata)

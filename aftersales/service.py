@@ -30,6 +30,7 @@ from .messaging import broker
 from .messaging.availability import Availability
 from .messaging.publisher import discard
 from .messaging.relay import OutboxRelay
+from .openapi import documented
 from .outbox import UnitOfWork, outbox_backlog
 from .revocation import RevokedKeys, key_revocations
 from .web import error_response, http, json_response  # noqa: F401 (services import them here)
@@ -300,10 +301,18 @@ def report_response(service, request, route: str, build, to_csv, filename):
                     headers={"Content-Disposition": f'attachment; filename="{filename(report)}"'})
 
 
-def json_api(route: str):
+def json_api(route: str, *, body=None, response=None, status: int = 200, query=None,
+             errors: tuple[int, ...] = (), summary: str | None = None, media=None):
     """Wrap an ``@http`` method: its return value ``(status, doc)`` becomes a JSON response,
     and the platform's exceptions become JSON errors (401, 403, 404, 409, 410, 422). A role
-    the table of ``aftersales/access.py`` does not list for the route gets 403 first."""
+    the table of ``aftersales/access.py`` does not list for the route gets 403 first.
+
+    ``body``, ``query`` and ``response`` (pydantic models), ``status`` (of success),
+    ``errors`` (the statuses beyond those every such route may answer) and ``summary`` describe
+    the route in the service's OpenAPI document (:mod:`aftersales.openapi`)."""
+    from .openapi import RouteDoc
+    doc = RouteDoc(route=route, summary=summary, body=body, response=response, status=status,
+                   query=query, errors=tuple(errors), media=dict(media or {}))
 
     def deco(fn):
         @functools.wraps(fn)
@@ -334,6 +343,7 @@ def json_api(route: str):
             log.debug("%s %s -> %s in %.3fs", request.method, route, resp.status_code,
                       time.monotonic() - started)
             return resp
+        wrapper.openapi = doc
         return wrapper
     return deco
 
@@ -347,6 +357,8 @@ class BaseService:
     log_context = LogContext()
 
     @http("GET", "/health")
+    @documented(summary="Liveness and readiness: the database and the broker.",
+                errors=(503,), media={"application/json": {"schema": {"type": "object"}}})
     def health(self, request):
         ok, checks = self.store.health()
         return json_response(200 if ok else 503,
@@ -358,6 +370,24 @@ class BaseService:
         self.store.record_revocation(envelope)
 
     @http("GET", "/metrics")
+    @documented(summary="Prometheus metrics (text exposition format).",
+                media={"text/plain": {"schema": {"type": "string"}}})
     def metrics_endpoint(self, request):
         body, ctype = self.store.exposition()
         return Response(body, status=200, content_type=ctype)
+
+    @http("GET", "/openapi.json")
+    @documented(summary="This API as an OpenAPI 3.1 document.",
+                media={"application/json": {"schema": {"type": "object"}}})
+    def openapi_document(self, request):
+        from .openapi import document
+        return json_response(200, document(type(self)))
+
+    @http("GET", "/docs")
+    @documented(summary="This API as a page to read (接口文档).",
+                media={"text/html": {"schema": {"type": "string"}}})
+    def api_page(self, request):
+        from .openapi import document
+        from .openapi_page import render
+        return Response(render(document(type(self))), status=200,
+                        content_type="text/html; charset=utf-8")

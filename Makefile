@@ -7,7 +7,7 @@ PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv broker run test test-unit demo bench docs clean
+.PHONY: help venv broker run test test-unit fuzz demo bench docs clean
 
 help: ## list the targets
 	@echo "make TARGET   (PYTEST_ARGS='...' passes arguments to pytest)"
@@ -36,7 +36,10 @@ demo: venv ## play phone centers, engineers and customers against the running sy
 bench: venv broker ## run the benchmarks (results in bench/results/)
 	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "no benchmarks (bench/run.py)"; fi
 
-docs: venv ## regenerate docs/events.md from the event contracts and the Grafana dashboards
+fuzz: venv broker ## Schemathesis against the four running services, 200 cases a route (make test runs 10)
+	AFTERSALES_FUZZ_EXAMPLES=$${AFTERSALES_FUZZ_EXAMPLES:-200} $(PYTEST) tests/test_openapi_fuzz.py $(PYTEST_ARGS)
+
+docs: venv ## regenerate docs/events.md, docs/access.md, docs/openapi/ from the code, and the Grafana dashboards
 	$(PY) -m aftersales events-doc
 	$(PY) deploy/grafana/dashboards.py
 

@@ -187,12 +187,24 @@ def import_csv(args, service: str, importer, what: str) -> int:
     return 1 if count else 0
 
 
+def _openapi_docs():
+    """docs/openapi/<service>.json: each service's OpenAPI document (aftersales.openapi)."""
+    from .openapi import document
+    from .registry import SERVICES, service_class
+    return [(f"openapi/{name}.json", lambda name=name: json.dumps(
+        document(service_class(name)), ensure_ascii=False, indent=2) + "\n")
+        for name in SERVICES]
+
+
 def _cmd_events_doc(args) -> int:
-    """docs/events.md from the event contracts, docs/access.md from the role table."""
+    """docs/events.md from the event contracts, docs/access.md from the role table, and the
+    services' OpenAPI documents under docs/openapi/."""
     from . import access, eventsdoc
     rc = 0
-    for name, render in (("events.md", eventsdoc.render), ("access.md", access.render)):
+    for name, render in (("events.md", eventsdoc.render), ("access.md", access.render),
+                         *_openapi_docs()):
         path = cfg.reference_dir().parent.parent / "docs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         text = render()
         if args.check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -289,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .registry import register_cli
     register_cli(sub)   # each service's own commands (assets, parts, roster)
 
-    e = sub.add_parser("events-doc", help="regenerate docs/events.md (event contracts) and docs/access.md (role table)")
+    e = sub.add_parser("events-doc", help="regenerate docs/events.md (event contracts), "
+                       "docs/access.md (role table) and docs/openapi/*.json (HTTP APIs)")
     e.add_argument("--check", action="store_true", help="only check that it is up to date")
     e.set_defaults(func=_cmd_events_doc)
 

@@ -53,6 +53,7 @@ def schemathesis(system, service: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=1500, env={**os.environ, "NO_COLOR": "1"})
 
 
+@pytest.mark.timeout(1800)   # make fuzz: 200 cases a route
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_service_answers_what_its_openapi_document_says(system, service):
     if service not in DOCUMENTED:

@@ -14,7 +14,7 @@ field's path (``customer.phone``, ``parts_used[].sku``):
 
 Compatible: a new optional field, a field no longer required, an enum value added (or the
 restriction lifted), descriptions, titles, defaults and bounds (``minLength``, ``maximum``…).
-Nested objects (``$ref`` to a definition, ``anyOf`` alternatives) and array items are compared
+Nested objects (``$ref`` to a definition, ``anyOf`` alternatives, ``allOf`` parts merged) and array items are compared
 field by field. Both schemas are standalone: their ``$ref`` point into their own document.
 """
 from __future__ import annotations
@@ -41,6 +41,11 @@ def _alternatives(root: dict, node: dict) -> list[dict]:
     """The node as its flat list of alternatives (``anyOf``/``oneOf`` unfolded, ``$ref``
     resolved; a ``type`` list split into one alternative per type)."""
     node = _resolve(root, node)
+    if "allOf" in node:          # pydantic wraps a described $ref so: merge the parts
+        merged = {k: v for k, v in node.items() if k != "allOf"}
+        for part in node["allOf"]:
+            merged = {**_resolve(root, part), **merged}
+        return _alternatives(root, merged)
     for key in ("anyOf", "oneOf"):
         if key in node:
             rest = {k: v for k, v in node.items() if k != key}

@@ -22,14 +22,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import registry
-from .config import DEFAULT_AMQP_URI
+from .config import DEFAULT_AMQP_URI, retry_delays_ms
 from .contracts import topology
 from .contracts.envelope import Envelope
 from .contracts.events import EVENTS, EventSpec, RepairRequested
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 AMQP_BINDING_VERSION = "0.3.0"
-DEFAULT_RETRY_DELAYS_MS = (1000, 10000, 60000)     # AFTERSALES_RETRY_DELAYS_MS's default
+DEFAULT_RETRY_DELAYS_MS = tuple(retry_delays_ms({}))   # AFTERSALES_RETRY_DELAYS_MS's default
 ENVELOPE_FILE = "envelope.json"
 REPAIR_REQUESTED_FILE = "repair_requested.json"
 _GENERATED = ("Generated from aftersales/contracts/ by aftersales/asyncapi.py; a test fails "
@@ -234,8 +234,8 @@ def _queue_channel(q: topology.QueueSpec, messages: list[str]) -> dict:
     retries = ", ".join(f"`{topology.retry_queue(q.name, d)}`" for d in DEFAULT_RETRY_DELAYS_MS)
     return {
         "address": q.name, "title": f"queue {q.name}",
-        "description": f"{q.service}'s consumer queue (durable, declared by every service at "
-                       f"start-up), bound to {binds}. A message whose handling fails for an "
+        "description": f"The consumer queue of {q.service} (durable, declared by every service "
+                       f"at start-up), bound to {binds}. A message whose handling fails for an "
                        f"unknown reason goes through the delay queues {retries} (one per "
                        f"`AFTERSALES_RETRY_DELAYS_MS`, default shown; message TTL, dead-lettered "
                        f"back to this queue) and is then parked in "
@@ -251,7 +251,7 @@ def _parking_channel(service: str) -> dict:
     name = topology.parking_queue(service)
     return {
         "address": name, "title": f"queue {name}",
-        "description": f"{service}'s parking queue: a message that cannot be handled is kept "
+        "description": f"The parking queue of {service}: a message that cannot be handled is kept "
                        "here with its body and properties and the headers `x-parked-id`, "
                        "`x-parked-reason`, `x-parked-at`, `x-original-queue`, `x-attempts` until "
                        f"an operator replays or purges it (`aftersales parked … --service {service}`).",

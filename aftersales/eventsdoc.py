@@ -1,12 +1,22 @@
-"""Render docs/events.md from the contracts (``aftersales events-doc``); a test keeps it true."""
+"""Render docs/events.md from the contracts (``aftersales events-doc``); a test keeps it true.
+
+Beside it, :func:`write_machine_readable` writes docs/asyncapi.json and docs/schemas/ (built by
+:mod:`aftersales.asyncapi`) and refuses to overwrite a committed schema snapshot with an
+incompatible change (:mod:`aftersales.contracts.compat`): a published event version stays as
+it is, an incompatible change is a new version."""
 from __future__ import annotations
 
+import argparse
 import json
+import sys
+from pathlib import Path
 
 from . import registry
 from .contracts import topology
 from .contracts.envelope import Envelope
 from .contracts.events import EVENTS, RepairRequested
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def _schema_block(model) -> str:
@@ -93,3 +103,73 @@ def render() -> str:
                 "<details><summary>JSON Schema</summary>", "", _schema_block(s.schema), "",
                 "</details>", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# The machine-readable contracts beside docs/events.md: docs/asyncapi.json, docs/schemas/
+# --------------------------------------------------------------------------------------
+def machine_readable() -> dict[str, str]:
+    """Path under ``docs/`` → text: the AsyncAPI document and one JSON Schema per event
+    version (plus the envelope's and the phone-center request's)."""
+    from . import asyncapi
+    files = {"asyncapi.json": asyncapi.render_json(asyncapi.document())}
+    for name, schema in asyncapi.schema_files().items():
+        files[f"schemas/{name}"] = asyncapi.render_json(schema)
+    return files
+
+
+def committed_snapshots(docs: Path) -> dict[str, dict]:
+    """File name → schema of every snapshot committed in ``docs/schemas/``."""
+    folder = docs / "schemas"
+    return {p.name: json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+
+
+def snapshot_problems(docs: Path) -> dict[str, list[str]]:
+    """The committed snapshots that the current models changed incompatibly (or dropped)."""
+    from . import asyncapi
+    from .contracts import compat
+    return compat.compare_snapshots(committed_snapshots(docs), asyncapi.schema_files())
+
+
+def write_machine_readable(docs: Path, check: bool = False) -> int:
+    """Write (or with ``check`` only compare) docs/asyncapi.json and docs/schemas/; refuse
+    to overwrite a snapshot with an incompatible change (then nothing is written). 0 when
+    written or up to date."""
+    from .contracts import compat
+    problems = snapshot_problems(docs)
+    if problems:
+        print(compat.explain(problems), file=sys.stderr)
+        print("docs/schemas/ not written: an event's published version changed "
+              "incompatibly; add a new version", file=sys.stderr)
+        return 1
+    files = machine_readable()
+    if check:
+        stale = [name for name, text in files.items()
+                 if not (docs / name).exists() or (docs / name).read_text(encoding="utf-8") != text]
+        for name in stale:
+            print(f"docs/{name} is out of date: run `aftersales events-doc`", file=sys.stderr)
+        if not stale:
+            print(f"docs/asyncapi.json and docs/schemas/ ({len(files) - 1} files) are up to date")
+        return 1 if stale else 0
+    (docs / "schemas").mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = docs / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m aftersales.eventsdoc [--check]``: docs/asyncapi.json and docs/schemas/ only
+    (``aftersales events-doc`` writes docs/events.md and docs/access.md)."""
+    parser = argparse.ArgumentParser(prog="python -m aftersales.eventsdoc", description=main.__doc__)
+    parser.add_argument("--check", action="store_true", help="only check that they are up to date")
+    parser.add_argument("--docs", type=Path, default=DOCS, help=f"the docs folder ({DOCS})")
+    args = parser.parse_args(argv)
+    return write_machine_readable(args.docs, args.check)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

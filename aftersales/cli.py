@@ -197,8 +197,9 @@ def _openapi_docs():
 
 
 def _cmd_events_doc(args) -> int:
-    """docs/events.md from the event contracts, docs/access.md from the role table, and the
-    services' OpenAPI documents under docs/openapi/."""
+    """docs/events.md, docs/asyncapi.json and docs/schemas/ from the event contracts,
+    docs/access.md from the role table, and the services' OpenAPI documents under
+    docs/openapi/."""
     from . import access, eventsdoc
     rc = 0
     for name, render in (("events.md", eventsdoc.render), ("access.md", access.render),
@@ -215,7 +216,9 @@ def _cmd_events_doc(args) -> int:
             continue
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path}")
-    return rc
+    # docs/asyncapi.json and docs/schemas/, guarded against incompatible schema changes
+    return eventsdoc.write_machine_readable(cfg.reference_dir().parent.parent / "docs",
+                                            args.check) or rc
 
 
 def _cmd_makemigration(args) -> int:
@@ -301,8 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .registry import register_cli
     register_cli(sub)   # each service's own commands (assets, parts, roster)
 
-    e = sub.add_parser("events-doc", help="regenerate docs/events.md (event contracts), "
-                       "docs/access.md (role table) and docs/openapi/*.json (HTTP APIs)")
+    e = sub.add_parser("events-doc", help="regenerate docs/events.md, docs/asyncapi.json and "
+                       "docs/schemas/ (event contracts), docs/access.md (role table) and "
+                       "docs/openapi/*.json (HTTP APIs)")
     e.add_argument("--check", action="store_true", help="only check that it is up to date")
     e.set_defaults(func=_cmd_events_doc)
 

@@ -62,6 +62,7 @@ class RouteDoc:
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
+    also: tuple[int, ...] = ()      # other success statuses with the same body (201 / 200)
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     media: dict[str, dict] = field(default_factory=dict)   # other answers (text/csv, HTML)
@@ -153,6 +154,8 @@ def _operation(service: str, method: str, path: str, fn, doc: RouteDoc, keys: di
     if content:
         ok["content"] = content
     responses: dict[str, Any] = {str(doc.status): ok}
+    for other in doc.also:
+        responses[str(other)] = ok
     errors = set(doc.errors)
     if roles is not None:
         errors |= {401, 403}

@@ -301,18 +301,19 @@ def report_response(service, request, route: str, build, to_csv, filename):
                     headers={"Content-Disposition": f'attachment; filename="{filename(report)}"'})
 
 
-def json_api(route: str, *, body=None, response=None, status: int = 200, query=None,
+def json_api(route: str, *, body=None, response=None, status: int = 200, also=(), query=None,
              errors: tuple[int, ...] = (), summary: str | None = None, media=None):
     """Wrap an ``@http`` method: its return value ``(status, doc)`` becomes a JSON response,
     and the platform's exceptions become JSON errors (401, 403, 404, 409, 410, 422). A role
     the table of ``aftersales/access.py`` does not list for the route gets 403 first.
 
-    ``body``, ``query`` and ``response`` (pydantic models), ``status`` (of success),
+    ``body``, ``query`` and ``response`` (pydantic models), ``status`` (of success; ``also``
+    the other success statuses with the same body, e.g. 200 for a repeat of a 201),
     ``errors`` (the statuses beyond those every such route may answer) and ``summary`` describe
     the route in the service's OpenAPI document (:mod:`aftersales.openapi`)."""
     from .openapi import RouteDoc
     doc = RouteDoc(route=route, summary=summary, body=body, response=response, status=status,
-                   query=query, errors=tuple(errors), media=dict(media or {}))
+                   also=tuple(also), query=query, errors=tuple(errors), media=dict(media or {}))
 
     def deco(fn):
         @functools.wraps(fn)

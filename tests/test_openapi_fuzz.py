@@ -50,7 +50,8 @@ def schemathesis(system, service: str) -> subprocess.CompletedProcess:
          "--checks", ",".join(CHECKS), "--max-examples", str(examples()), "--seed", "20261202",
          "--phases", "examples,coverage,fuzzing", "--workers", "2", "--request-timeout", "20",
          "--no-color", "--report", "ndjson", "--report-dir", str(reports)],
-        capture_output=True, text=True, timeout=1500, env={**os.environ, "NO_COLOR": "1"})
+        capture_output=True, text=True, timeout=1500, env={**os.environ, "NO_COLOR": "1"},
+        cwd=reports)   # its own cache (.schemathesis/) stays under var/
 
 
 @pytest.mark.timeout(1800)   # make fuzz: 200 cases a route

@@ -17,7 +17,8 @@ from tests.support.fixtures import SECRET
 pytestmark = pytest.mark.integration
 
 SERVICES = ("intake", "dispatch", "parts", "feedback")
-OPEN_ROUTES = {("GET", "/health"), ("GET", "/metrics")}
+OPEN_ROUTES = {("GET", "/health"), ("GET", "/metrics"), ("GET", "/openapi.json"),
+               ("GET", "/docs")}
 
 
 def _routes(container):

@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import (AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError,
+                      WithJsonSchema)
 
 from aftersales.contracts.events import DiagnosisCause, PartLine, PartsRequestedLine
 from aftersales.errors import InvalidInput, pydantic_errors
@@ -38,6 +38,13 @@ def _storable(at: datetime) -> datetime:
 # an instant with its UTC offset (a naive time is refused: it could not be stored), one that
 # exists in UTC too
 Instant = Annotated[AwareDatetime, AfterValidator(_storable)]
+
+
+# an amount of money (CNY): at most 10 digits before the point and 2 after, a JSON number or text
+Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01},
+              {"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$"}],
+    "examples": ["300.00"]})]
 
 
 def query(schema: type[BaseModel], args):
@@ -99,11 +106,11 @@ class QuoteBody(Body):
     model_config = _body({"materials": "860.00", "labour": "300.00", "travel": "50.00",
                           "note": "材料按实际用量结算"},
                          {"labour": "300.00", "travel": "50.00"})
-    materials: Decimal | None = Field(
-        default=None, ge=0, max_digits=12, decimal_places=2,
+    materials: Amount | None = Field(
+        default=None,
         description="omitted: the parts service's chargeable total of the approved requests")
-    labour: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
-    travel: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    labour: Amount
+    travel: Amount
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -181,17 +188,22 @@ class LeaveBody(Body):
 
 
 # -- query strings ----------------------------------------------------------------------------
+def _optional(schema: dict) -> None:
+    """A parameter left out is None (its default is not validated, and not a query value)."""
+    schema.pop("default", None)
+
+
 class Query(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
 class BranchQuery(Query):
-    branch: str | SkipJsonSchema[None] = Field(
-        default=None, description="a branch code; another branch than the key's own: HQ keys "
+    branch: str = Field(
+        default=None, json_schema_extra=_optional, description="a branch code; another branch than the key's own: HQ keys "
                                   "only (left out: the key's branch; HQ: every branch)")
 
 
 class JobsQuery(BranchQuery):
-    status: JobStatus | SkipJsonSchema[None] = Field(default=None,
-                                                     description="only jobs in this state")
+    status: JobStatus = Field(default=None, json_schema_extra=_optional,
+                              description="only jobs in this state")
     limit: int = Field(default=100, ge=1, le=MAX_LIST, description="at most this many jobs")

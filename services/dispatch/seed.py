@@ -18,6 +18,7 @@ from .domain.roster import ENGINEER, SUPERVISOR, Engineer, parse_leave, parse_sh
 TRUE = ("1", "true", "yes", "y")
 FALSE = ("0", "false", "no", "n")
 REQUIRED = ("engineer_id", "name", "branch")
+MAX_JOBS = 100          # concurrent open jobs of one person (a database integer)
 
 
 def engineer_from_row(row: dict, known_branches=None) -> Engineer:
@@ -37,8 +38,8 @@ def engineer_from_row(row: dict, known_branches=None) -> Engineer:
         max_jobs = int(raw_max)
     except ValueError:
         raise ValueError(f"max_jobs must be a whole number, not {raw_max!r}") from None
-    if max_jobs < 0:
-        raise ValueError("max_jobs must not be negative")
+    if not 0 <= max_jobs <= MAX_JOBS:
+        raise ValueError(f"max_jobs must be a whole number from 0 to {MAX_JOBS}, not {max_jobs}")
     active = (row.get("active") or "true").strip().lower()
     if active not in TRUE + FALSE:
         raise ValueError(f"active must be true or false, not {active!r}")

@@ -16,6 +16,8 @@ from aftersales.timer import configured_timer
 from aftersales.web import http
 
 from . import bootstrap
+from . import bodies as b
+from . import responses as r
 from .adapters.repository import DispatchUnitOfWork
 from .service_layer import commands, views
 from .service_layer.gauges import gauges
@@ -75,115 +77,150 @@ class DispatchService(BaseService):
         return 200, view(self.store.uow(), principal, *args)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/accept")
-    @json_api("/api/v1/jobs/{ticket_no}/accept")
+    @json_api("/api/v1/jobs/{ticket_no}/accept", response=r.JobView, errors=(409,))
     def accept_job(self, request, ticket_no):
+        """The assigned engineer accepts the job (the dispatch SLA stage completes)."""
         return self._command(request, commands.AcceptJob, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/decline")
-    @json_api("/api/v1/jobs/{ticket_no}/decline")
+    @json_api("/api/v1/jobs/{ticket_no}/decline", body=b.DeclineBody,
+              response=r.JobView, errors=(409,))
     def decline_job(self, request, ticket_no):
+        """The assigned engineer declines: the job goes to the next best-ranked engineer."""
         return self._command(request, commands.DeclineJob, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/appointment")
-    @json_api("/api/v1/jobs/{ticket_no}/appointment")
+    @json_api("/api/v1/jobs/{ticket_no}/appointment", body=b.ScheduleBody,
+              response=r.JobView, errors=(409,))
     def set_appointment(self, request, ticket_no):
+        """Agree the visit's time window with the customer (the response stage completes)."""
         return self._command(request, commands.SetAppointment, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/en-route")
-    @json_api("/api/v1/jobs/{ticket_no}/en-route")
+    @json_api("/api/v1/jobs/{ticket_no}/en-route", body=b.DepartBody,
+              response=r.JobView, errors=(409,))
     def en_route(self, request, ticket_no):
+        """The engineer sets out for the site."""
         return self._command(request, commands.SetOut, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/check-in")
-    @json_api("/api/v1/jobs/{ticket_no}/check-in")
+    @json_api("/api/v1/jobs/{ticket_no}/check-in", response=r.JobView, errors=(409,))
     def check_in(self, request, ticket_no):
+        """The engineer checks in on site (the first visit completes the arrival stage)."""
         return self._command(request, commands.CheckIn, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/diagnosis")
-    @json_api("/api/v1/jobs/{ticket_no}/diagnosis")
+    @json_api("/api/v1/jobs/{ticket_no}/diagnosis", body=b.DiagnoseBody,
+              response=r.JobView, errors=(409,))
     def diagnose(self, request, ticket_no):
+        """Record the diagnosis: cause, responsibility, a void warranty."""
         return self._command(request, commands.Diagnose, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/quote")
-    @json_api("/api/v1/jobs/{ticket_no}/quote")
+    @json_api("/api/v1/jobs/{ticket_no}/quote", body=b.QuoteBody,
+              response=r.JobView, errors=(409,))
     def quote(self, request, ticket_no):
+        """Quote paid work (materials entered, or priced from the approved parts requests)."""
         return self._command(request, commands.IssueQuote, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/quote/decision")
-    @json_api("/api/v1/jobs/{ticket_no}/quote/decision")
+    @json_api("/api/v1/jobs/{ticket_no}/quote/decision", body=b.QuoteDecisionBody,
+              response=r.JobView, errors=(409,))
     def quote_decision(self, request, ticket_no):
+        """Record the customer's decision on the quote."""
         return self._command(request, commands.DecideQuote, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/parts-requests")
-    @json_api("/api/v1/jobs/{ticket_no}/parts-requests")
+    @json_api("/api/v1/jobs/{ticket_no}/parts-requests", body=b.PartsBody,
+              response=r.JobView, errors=(409,))
     def request_parts(self, request, ticket_no):
+        """Ask the parts service for parts for the job."""
         return self._command(request, commands.RequestParts, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/reports")
-    @json_api("/api/v1/jobs/{ticket_no}/reports")
+    @json_api("/api/v1/jobs/{ticket_no}/reports", body=b.ReportBody,
+              response=r.JobView, errors=(409,))
     def progress_report(self, request, ticket_no):
+        """A progress report from site (due daily while the engineer works on site)."""
         return self._command(request, commands.ReportProgress, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/complete")
-    @json_api("/api/v1/jobs/{ticket_no}/complete")
+    @json_api("/api/v1/jobs/{ticket_no}/complete", body=b.CompleteBody,
+              response=r.JobView, errors=(409,))
     def complete_job(self, request, ticket_no):
+        """The engineer completes the work, with the parts fitted."""
         return self._command(request, commands.CompleteJob, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/sign-off")
-    @json_api("/api/v1/jobs/{ticket_no}/sign-off")
+    @json_api("/api/v1/jobs/{ticket_no}/sign-off", body=b.SignOffBody,
+              response=r.JobView, errors=(409,))
     def sign_off(self, request, ticket_no):
+        """Record the customer's sign-off: accepted closes the job, rejected sends it to rework."""
         return self._command(request, commands.SignOff, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/assign")
-    @json_api("/api/v1/jobs/{ticket_no}/assign")
+    @json_api("/api/v1/jobs/{ticket_no}/assign", body=b.AssignBody,
+              response=r.JobView, errors=(409,))
     def assign(self, request, ticket_no):
+        """Assign or reassign the job by hand, with a reason."""
         return self._command(request, commands.AssignJob, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/waiting-on-customer")
-    @json_api("/api/v1/jobs/{ticket_no}/waiting-on-customer")
+    @json_api("/api/v1/jobs/{ticket_no}/waiting-on-customer", body=b.WaitBody,
+              response=r.SlaView, errors=(409,))
     def pause(self, request, ticket_no):
+        """The ticket waits on the customer: its SLA clocks pause."""
         return self._command(request, commands.WaitOnCustomer, ticket_no)
 
     @http("POST", "/api/v1/jobs/<string:ticket_no>/resume")
-    @json_api("/api/v1/jobs/{ticket_no}/resume")
+    @json_api("/api/v1/jobs/{ticket_no}/resume", response=r.SlaView, errors=(409,))
     def resume(self, request, ticket_no):
+        """The ticket no longer waits on the customer: its SLA clocks run again."""
         principal = self.store.principal(request)
         return 200, self.bus.handle(commands.Resume(principal, ticket_no))
 
     @http("GET", "/api/v1/jobs/<string:ticket_no>/sla")
-    @json_api("/api/v1/jobs/{ticket_no}/sla")
+    @json_api("/api/v1/jobs/{ticket_no}/sla", response=r.SlaView)
     def get_sla(self, request, ticket_no):
+        """The job's SLA clocks, pauses and deadline history."""
         return self._view(request, views.get_sla, ticket_no)
 
     @http("GET", "/api/v1/jobs/<string:ticket_no>")
-    @json_api("/api/v1/jobs/{ticket_no}")
+    @json_api("/api/v1/jobs/{ticket_no}", response=r.JobDetail)
     def get_job(self, request, ticket_no):
+        """The job with its assignment history, SLA clocks and progress reports."""
         return self._view(request, views.get_job, ticket_no)
 
     @http("GET", "/api/v1/jobs")
-    @json_api("/api/v1/jobs")
+    @json_api("/api/v1/jobs", query=b.JobsQuery, response=r.JobList)
     def list_jobs(self, request):
+        """Jobs of the key's branch (HQ: all, or one branch), oldest received first."""
         return self._view(request, views.list_jobs, request.args)
 
     @http("GET", "/api/v1/board")
-    @json_api("/api/v1/board")
+    @json_api("/api/v1/board", query=b.BranchQuery, response=r.Board)
     def board(self, request):
+        """The dispatchers' board: open jobs, who is where, what is at risk or overdue."""
         return self._view(request, views.board, request.args)
 
     # -- the roster ------------------------------------------------------------------------
     @http("GET", "/api/v1/engineers")
-    @json_api("/api/v1/engineers")
+    @json_api("/api/v1/engineers", query=b.BranchQuery, response=r.Roster)
     def list_engineers(self, request):
+        """The branch's roster (HQ: everyone, or one branch) with open jobs."""
         return self._view(request, views.list_engineers, request.args)
 
     @http("PUT", "/api/v1/engineers/<string:engineer_id>")
-    @json_api("/api/v1/engineers/{engineer_id}")
+    @json_api("/api/v1/engineers/{engineer_id}", body=b.EngineerBody, response=r.RosterEntry)
     def put_engineer(self, request, engineer_id):
+        """Add (201) or replace (200) a roster entry."""
         principal = self.store.principal(request)
         return self.bus.handle(commands.PutEngineer(principal, engineer_id, read_json(request)))
 
     @http("POST", "/api/v1/engineers/<string:engineer_id>/leave")
-    @json_api("/api/v1/engineers/{engineer_id}/leave")
+    @json_api("/api/v1/engineers/{engineer_id}/leave", body=b.LeaveBody,
+              response=r.RosterEntry)
     def add_leave(self, request, engineer_id):
+        """Record whole days of leave for a person on the roster."""
         principal = self.store.principal(request)
         return 200, self.bus.handle(commands.AddLeave(principal, engineer_id, read_json(request)))

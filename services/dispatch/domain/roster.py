@@ -273,6 +273,9 @@ def parse_shift(text: str) -> dict | None:
     return doc
 
 
+LEAVE_DATES = (date(1900, 1, 1), date(9998, 12, 31))   # their instants exist in UTC too
+
+
 def parse_leave(text: str, tz: str = "Asia/Shanghai") -> tuple[tuple[datetime, datetime], ...]:
     """Whole days of leave, as [start of first day, start of the day after the last) in ``tz``."""
     zone = ZoneInfo(tz)
@@ -288,6 +291,9 @@ def parse_leave(text: str, tz: str = "Asia/Shanghai") -> tuple[tuple[datetime, d
             raise ValueError(f"leave: {part!r} is not YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD") from None
         if last < first:
             raise ValueError(f"leave: {part!r} ends before it starts")
+        if first < LEAVE_DATES[0] or last > LEAVE_DATES[1]:
+            raise ValueError(f"leave: {part!r} is not between {LEAVE_DATES[0]} and "
+                             f"{LEAVE_DATES[1]}")
         out.append((datetime.combine(first, time(0), zone),
                     datetime.combine(last + timedelta(days=1), time(0), zone)))
     return tuple(out)

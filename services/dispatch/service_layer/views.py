@@ -8,16 +8,16 @@ from datetime import datetime
 
 from aftersales.auth import Forbidden, Principal
 from aftersales.contracts.envelope import utcnow
-from aftersales.errors import InvalidInput, NotFound
+from aftersales.errors import NotFound
 from aftersales.localtime import iso
 from aftersales.scoping import scope
 
+from .. import bodies
 from ..domain import clocks as ck
 from ..domain import model
 from ..domain.roster import ENGINEER
 from . import roster
 
-MAX_LIST = 500
 
 
 def visible_job(uow, principal: Principal, ticket_no: str, lock: bool = False) -> model.Job:
@@ -78,24 +78,15 @@ def get_sla(uow, principal: Principal, ticket_no: str) -> dict:
 def list_jobs(uow, principal: Principal, args) -> dict:
     """The key's branch's jobs (HQ: all, or ``branch=``), optionally by ``status``; an
     engineer's key lists that engineer's jobs only. Oldest received first."""
-    errors = []
-    status = args.get("status") or None
-    if status is not None and status not in model.STATES:
-        errors.append({"field": "status",
-                       "message": f"must be one of {', '.join(model.STATES)}; got {status!r}"})
-    raw_limit = args.get("limit") or "100"
-    limit = int(raw_limit) if raw_limit.isdigit() else 0
-    if not 1 <= limit <= MAX_LIST:
-        errors.append({"field": "limit", "message": f"must be a whole number from 1 to {MAX_LIST}"})
-    if errors:
-        raise InvalidInput(errors)
-    branch = scope(principal, args.get("branch") or None)
+    q = bodies.query(bodies.JobsQuery, args)
+    status, limit = q.status, q.limit
+    branch = scope(principal, q.branch)
     engineer_id = None
     if principal.role == "engineer":
         if not principal.engineer_id:
             raise Forbidden("this engineer key names no engineer")
         engineer_id = principal.engineer_id
-        if not args.get("branch"):
+        if not q.branch:
             branch = None          # their own jobs, also those of a neighbouring branch
     with uow:
         found = uow.jobs.find(branch=branch, status=status, engineer_id=engineer_id, limit=limit)
@@ -107,7 +98,7 @@ def board(uow, principal: Principal, args, now: datetime | None = None) -> dict:
     (each engineer's open jobs and the site of the one on site), and what is at risk or
     overdue, most urgent first."""
     principal.require_role("dispatcher", "manager", "agent")
-    branch = scope(principal, args.get("branch") or None)
+    branch = scope(principal, bodies.query(bodies.BranchQuery, args).branch)
     now = now or utcnow()
     with uow:
         uow.snapshot()
@@ -158,7 +149,7 @@ def board(uow, principal: Principal, args, now: datetime | None = None) -> dict:
 def list_engineers(uow, principal: Principal, args) -> dict:
     """The branch's people (HQ: everyone, or ``branch=``) with their open jobs."""
     principal.require_role(*roster.READ_ROLES)
-    branch = scope(principal, args.get("branch") or None)
+    branch = scope(principal, bodies.query(bodies.BranchQuery, args).branch)
     now = utcnow()
     with uow:
         uow.snapshot()

@@ -211,7 +211,8 @@ class DispatchService(BaseService):
         return self._view(request, views.list_engineers, request.args)
 
     @http("PUT", "/api/v1/engineers/<string:engineer_id>")
-    @json_api("/api/v1/engineers/{engineer_id}", body=b.EngineerBody, response=r.RosterEntry)
+    @json_api("/api/v1/engineers/{engineer_id}", body=b.EngineerBody, response=r.RosterEntry,
+              also=(201,))
     def put_engineer(self, request, engineer_id):
         """Add (201) or replace (200) a roster entry."""
         principal = self.store.principal(request)

@@ -129,7 +129,7 @@ class _Query(BaseModel):
 
 class TicketQuery(_Query):
     """The ticket list's filters (``GET /api/v1/tickets``); an empty parameter is left out."""
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore")
 
     branch: str | None = Field(None, description=(
         "A branch code (e.g. SH). A branch key may name only its own branch (another: 404); "

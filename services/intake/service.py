@@ -10,7 +10,8 @@ from aftersales.web import http
 
 from . import bootstrap
 from .adapters.repository import IntakeUnitOfWork
-from .bodies import ContactBody, ReasonBody, ReclassifyBody, ResolveBody, RepairRequestBody, TicketQuery
+from .bodies import (ContactBody, ReasonBody, ReclassifyBody, RepairRequestBody, ResolveBody,
+                     TicketQuery)
 from .responses import (ContactRecorded, Reclassified, TicketAccepted, TicketList, TicketStatus,
                         TicketView)
 from .service_layer import commands, receiving, views

@@ -43,3 +43,15 @@ def test_each_route_answers_its_documented_model(services, http):
                                                     "customer_contacted"]
     listed = http.get(url, params={"per_page": 2}, headers=auth("HQ"))
     assert responses.TicketList.model_validate(listed.json()).total == 3
+
+
+def test_a_day_beyond_the_range_is_a_422_naming_it_not_a_500(services, http):
+    """Regression (were 500s: the day after 9999-12-31 overflows, and so does 0001-01-01 at
+    midnight in Shanghai turned into UTC)."""
+    services.start("intake")
+    url = services.url("intake", "/api/v1/tickets")
+    for name, day in (("to", "9999-12-31"), ("from", "0001-01-01")):
+        r = http.get(url, params={name: day}, headers=auth("HQ"))
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == [name], r.text
+    assert http.get(url, params={"from": "1900-01-01", "to": "9998-12-31"},
+                    headers=auth("HQ")).status_code == 200

@@ -6,11 +6,11 @@ A ticket shows one ``status``: its overall state, derived from the service desk'
 not shown."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aftersales.auth import Forbidden
-from aftersales.errors import InvalidInput, NotFound
+from aftersales.errors import NotFound
 from aftersales.localtime import iso
 from aftersales.scoping import scope
 
@@ -47,61 +47,41 @@ def ticket_view(uow, ticket_no: str, principal) -> dict:
         if t is None or not principal.can_access(t["branch"]):
             raise NotFound(f"no ticket {ticket_no}")
         events = uow.tickets.timeline(ticket_no)
-    return {**_summary(t),
-            "timeline": [{"type": e["type"], "source": e["source"],
-                          "occurred_at": iso(e["occurred_at"]), "event_id": e["event_id"],
-                          **(e["data"] or {})} for e in events]}
+    return {**_summary(t), "timeline": [timeline_entry(e) for e in events]}
 
 
-def search(uow, principal, query: dict, tz: str = "Asia/Shanghai") -> dict:
-    """List/search tickets: branch, status, priority, customer phone, received date range
-    (``from``/``to`` as dates in ``tz``, inclusive), paginated (``page``, ``per_page`` ≤ 200)."""
-    errors = []
+ENTRY_FIELDS = ("type", "source", "occurred_at", "event_id")
 
-    def _int(name, default, lo, hi):
-        raw = query.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-            if not lo <= value <= hi:
-                raise ValueError
-            return value
-        except ValueError:
-            errors.append({"field": name, "message": f"must be a whole number from {lo} to {hi}"})
-            return default
 
-    def _day(name):
-        raw = query.get(name)
-        if raw in (None, ""):
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors.append({"field": name, "message": "must be a date (YYYY-MM-DD)"})
-            return None
+def timeline_entry(e: dict) -> dict:
+    """A timeline row as JSON: the envelope's type, source (the publishing service), time and
+    id, then what the timeline keeps of the event's data. A data field of the same name as one
+    of the envelope's (``complaint_registered``'s ``source``: where the complaint came from) is
+    kept as ``data_<name>``, never in place of the envelope's."""
+    data = {(f"data_{k}" if k in ENTRY_FIELDS else k): v for k, v in (e["data"] or {}).items()}
+    return {**data, "type": e["type"], "source": e["source"],
+            "occurred_at": iso(e["occurred_at"]), "event_id": e["event_id"]}
 
-    page, per_page = _int("page", 1, 1, 100_000), _int("per_page", 50, 1, 200)
-    d_from, d_to = _day("from"), _day("to")
-    branch = query.get("branch") or None
-    if query.get("priority") and query["priority"] not in ("A", "B", "C"):
-        errors.append({"field": "priority", "message": "must be A, B or C"})
-    if errors:
-        raise InvalidInput(errors)
+
+def search(uow, principal, query, tz: str = "Asia/Shanghai") -> dict:
+    """List/search tickets (``query``: a :class:`~services.intake.bodies.TicketQuery`, already
+    validated): branch, status, priority, customer phone, received date range (``from``/``to``
+    as dates in ``tz``, inclusive), paginated (``page``, ``per_page`` ≤ 200)."""
     try:
-        branch = scope(principal, branch)
+        branch = scope(principal, query.branch)
     except Forbidden:
-        raise NotFound(f"no tickets visible for branch {branch}") from None
+        raise NotFound(f"no tickets visible for branch {query.branch}") from None
     zone = ZoneInfo(tz)
-    start = datetime.combine(d_from, datetime.min.time(), zone) if d_from else None
-    end = datetime.combine(d_to + timedelta(days=1), datetime.min.time(), zone) if d_to else None
+    start = datetime.combine(query.from_, datetime.min.time(), zone) if query.from_ else None
+    end = (datetime.combine(query.to + timedelta(days=1), datetime.min.time(), zone)
+           if query.to else None)
     with uow:
-        rows, total = uow.tickets.search(branch=branch, status=query.get("status") or None,
-                                         priority=query.get("priority") or None,
-                                         phone=query.get("phone") or None, received_from=start,
-                                         received_to=end, page=page, per_page=per_page)
-    return {"tickets": [_summary(r) for r in rows], "total": total, "page": page,
-            "per_page": per_page}
+        rows, total = uow.tickets.search(branch=branch, status=query.status,
+                                         priority=query.priority, phone=query.phone,
+                                         received_from=start, received_to=end, page=query.page,
+                                         per_page=query.per_page)
+    return {"tickets": [_summary(r) for r in rows], "total": total, "page": query.page,
+            "per_page": query.per_page}
 
 
 def gauges(session, settings) -> list[tuple]:

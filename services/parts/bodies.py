@@ -3,11 +3,14 @@ to the entrypoints (``service.py``). They validate what arrives and are the Open
 document's request schemas (``json_api(body=..., query=...)``)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      ValidationError, ValidationInfo, field_validator)
 
 from aftersales.errors import InvalidInput, pydantic_errors
+from aftersales.service import query_time
 
 from .domain import requests as rq
 from .domain.returns import DECISIONS
@@ -17,8 +20,24 @@ def _examples(*examples: dict) -> dict:
     return {"examples": list(examples)}
 
 
+NUL_MESSAGE = "must not contain a NUL character (\\u0000)"
+
+
+def no_nul(value: Any) -> Any:
+    """No text of a request may hold a NUL: PostgreSQL can neither store nor compare it (an
+    unchecked one was a 500 there)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(NUL_MESSAGE)
+    return value
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _text(cls, value):
+        return no_nul(value)
 
 
 Branch = Annotated[str | None, Field(default=None, max_length=20, examples=["SH"],
@@ -142,6 +161,11 @@ class _Query(BaseModel):
     optional parameter is its type (a query string has no null)."""
     model_config = ConfigDict(extra="ignore")
 
+    @field_validator("*")
+    @classmethod
+    def _text(cls, value):
+        return no_nul(value)
+
     @classmethod
     def model_json_schema(cls, *args, **kwargs) -> dict:
         schema = super().model_json_schema(*args, **kwargs)
@@ -223,14 +247,32 @@ class ReturnsQuery(_Query):
 TIME = ("ISO-8601 date or time; without an offset, China Standard Time (Asia/Shanghai)")
 
 
+def _instant(raw: str | None, info: ValidationInfo) -> datetime | None:
+    """``query_time``'s reading of the parameter, an instant that has a UTC time (the years
+    1 and 9999 at the edge of an offset had none: a 500)."""
+    try:
+        at = query_time(raw, info.field_name)
+    except InvalidInput as exc:
+        raise ValueError(exc.errors[0]["message"]) from None
+    if at is not None:
+        try:
+            at.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("is out of range") from None
+    return at
+
+
+Instant = Annotated[str | None, AfterValidator(_instant)]
+
+
 class DefectsQuery(_Query):
     branch: ListBranch
     model: str | None = Field(default=None, examples=["配电柜 GGD-2"],
                               description="only this equipment model")
-    since: str | None = Field(default=None, examples=["2026-11-01"],
-                              description="returns received from then on; " + TIME)
-    until: str | None = Field(default=None, examples=["2026-12-01T00:00:00+08:00"],
-                              description="returns received before then; " + TIME)
+    since: Instant = Field(default=None, examples=["2026-11-01"],
+                           description="returns received from then on; " + TIME)
+    until: Instant = Field(default=None, examples=["2026-12-01T00:00:00+08:00"],
+                           description="returns received before then; " + TIME)
 
 
 class LedgerReportQuery(_Query):

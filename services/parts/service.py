@@ -8,13 +8,11 @@ from pathlib import Path
 from aftersales import metrics
 from aftersales.messaging.entrypoint import consume_events
 from aftersales.openapi import documented
-from aftersales.service import (BaseService, Bus, Store, json_api, parse, query_time,
-                                report_response)
+from aftersales.service import BaseService, Bus, Store, json_api, parse, report_response
 from aftersales.web import http
 
-from . import bootstrap
+from . import bootstrap, responses as r
 from .adapters.repository import LedgerRepository, PartsUnitOfWork
-from . import responses as r
 from .bodies import (BackordersQuery, CatalogueQuery, DefectsQuery, InspectBody, LedgerQuery,
                      LedgerReportQuery, MovementBody, NoteBody, ReasonBody, ReorderPointBody,
                      RequestBody, RequestsQuery, ReturnBody, ReturnsQuery, StockQuery,
@@ -270,8 +268,7 @@ class PartsService(BaseService):
         principal = self.store.principal(request)
         q = parse_query(DefectsQuery, request)
         return 200, reports.defects_report(self.store.uow(), principal, self._branches(),
-                                           q.branch, q.model, query_time(q.since, "since"),
-                                           query_time(q.until, "until"))
+                                           q.branch, q.model, q.since, q.until)
 
     @http("GET", "/api/v1/reports/ledger")
     @documented(route="/api/v1/reports/ledger", query=LedgerReportQuery,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from aftersales.outbox import make_envelope
+from services.parts.tests.conformance import conforms
 from tests.support.broker import publish_event
 from tests.support.data import ticket_opened
 from tests.support.fixtures import auth
@@ -24,6 +25,7 @@ def call(http, services, method, path, key=ENGINEER, expect=None, **kw):
     r = http.request(method, services.url("parts", path), headers=auth(*key), **kw)
     if expect is not None:
         assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
+    conforms(method, path, r)           # every answer is what the OpenAPI document says
     return r
 
 

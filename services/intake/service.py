@@ -37,7 +37,7 @@ class IntakeService(BaseService):
 
     # -- HTTP --------------------------------------------------------------------------------
     @http("POST", "/api/v1/tickets")
-    @json_api("/api/v1/tickets", body=RepairRequestBody, response=TicketAccepted, status=201,
+    @json_api("/api/v1/tickets", body=RepairRequestBody, response=TicketAccepted, status=201, also=(200,),
               errors=(409,))
     def post_ticket(self, request):
         """Open a ticket for a repair request (201; a repeat of its source and request_id: 200).

@@ -98,12 +98,16 @@ class CloseBody(_Body):
 
 
 class VisitOutcomeBody(_Body):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
-                              json_schema_extra=_examples(
-                                  {"outcome": "ok", "notes": "张伟表示屋面无渗漏"},
-                                  {"outcome": "problem_found",
-                                   "problem": "上海市浦东新区世纪大道100号3号楼天沟雨后渗水",
-                                   "category": "fault", "priority": "B"}))
+    """A return visit's outcome; ``problem_found`` needs the ``problem`` (the new request's
+    description, which also names the visit and the ticket within its 5000 characters)."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={
+        **_examples({"outcome": "ok", "notes": "张伟表示屋面无渗漏"},
+                    {"outcome": "problem_found",
+                     "problem": "上海市浦东新区世纪大道100号3号楼天沟雨后渗水",
+                     "category": "fault", "priority": "B"}),
+        "if": {"properties": {"outcome": {"const": "problem_found"}}},
+        "then": {"required": ["problem"],
+                 "properties": {"problem": {"type": "string", "pattern": r"\S"}}}})
     outcome: Literal[rv.OUTCOMES]
     notes: str | None = Field(default=None, max_length=5000)
     problem: str | None = Field(default=None, max_length=5000)
@@ -140,7 +144,8 @@ class PlanBody(BaseModel):
         "name": "雨季屋面防水检查", "kind": "seasonal", "month": 5, "day": 15,
         "keywords": ["屋面", "防水", "天沟"], "categories": [], "branches": ["SH", "HZ"],
         "active": True}))
-    name: str = Field(min_length=1, pattern=r"\S", description="not blank")
+    name: str = Field(min_length=1, max_length=rv.PLAN_NAME_MAX, pattern=r"\S",
+                      description="not blank")
     kind: Literal[rv.SEASONAL, rv.ANNUAL]
     month: int = Field(ge=1, le=12)
     day: int = Field(default=1, ge=1, le=31, description="clamped to the month's last day")

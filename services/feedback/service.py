@@ -3,6 +3,7 @@ each handed to the bus (``bootstrap.py``) as an event or a command; reads go to 
 from __future__ import annotations
 
 import logging
+from datetime import timezone
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
@@ -53,6 +54,16 @@ def init_series(reference_dir=None) -> dict:
         for severity in COMPLAINT_SEVERITIES:
             metrics.complaints_total.labels(code, severity)
     return known
+
+
+def _instant(raw: str | None, name: str):
+    """A query's date or time (no offset: Beijing time) that is a UTC instant too: the year
+    0001 or 9999 with an offset (out of a datetime's range in UTC) was a 500."""
+    value = query_time(raw, name, DEFAULT_TZ)
+    try:
+        return value.astimezone(timezone.utc) if value is not None else None
+    except OverflowError:
+        raise InvalidInput([{"field": name, "message": "is out of range"}]) from None
 
 
 class MetricSeries(DependencyProvider):
@@ -195,7 +206,7 @@ class FeedbackService(BaseService):
     def list_visits(self, request):
         principal = self.store.principal(request)
         q = query(VisitsQuery, request)
-        due_before = query_time(q.due_before, "due_before", DEFAULT_TZ)
+        due_before = _instant(q.due_before, "due_before")
         if q.status == "scheduled" and due_before is None and q.all != "1":
             due_before = utcnow()   # the due list
         return 200, views.list_visits(self.store.uow(), principal, self._branches(),

@@ -22,8 +22,8 @@ from aftersales.timer import configured_timer
 from aftersales.web import http
 
 from . import bootstrap
-from .adapters.unit_of_work import FeedbackUnitOfWork
 from . import responses as r
+from .adapters.unit_of_work import FeedbackUnitOfWork
 from .bodies import (AssignBody, CloseBody, ComplaintActionBody, ComplaintBody, ComplaintsQuery,
                      ConfirmBody, FollowUpsQuery, GenerateQuery, PlanBody, ReportQuery,
                      SurveyAnswerBody, SurveysQuery, TextBody, VisitOutcomeBody, VisitsQuery,

@@ -19,6 +19,7 @@ KINDS = (AFTER_COMPLETION, SEASONAL, ANNUAL)
 SCHEDULED, DONE = "scheduled", "done"
 OUTCOMES = ("ok", "problem_found", "unreachable")
 REQUEST_SOURCE = "return_visit"
+FAULT_MAX = 5000   # the characters of the phone-center request's fault.description
 
 
 class VisitError(ValueError):
@@ -138,10 +139,16 @@ class Plan:
         return True
 
 
+PLAN_ID_MAX = 60     # a plan's id (it names the plan's visits)
+PLAN_NAME_MAX = 100  # a plan's name (its visits' labels are the name and the year)
+
+
 def plan_errors(doc: dict) -> list[dict]:
     errors = []
     if not isinstance(doc.get("name"), str) or not doc.get("name", "").strip():
         errors.append({"field": "name", "message": "is required"})
+    elif len(doc["name"].strip()) > PLAN_NAME_MAX:
+        errors.append({"field": "name", "message": f"is longer than {PLAN_NAME_MAX} characters"})
     if doc.get("kind") not in (SEASONAL, ANNUAL):
         errors.append({"field": "kind", "message": f"must be {SEASONAL} or {ANNUAL}"})
     month, day = doc.get("month"), doc.get("day", 1)
@@ -201,7 +208,7 @@ def repair_request(visit: Visit, job: JobFacts, problem: str, now: datetime,
             if k in ("address", "project", "contract_no") and v}
     asset = {k: v for k, v in (job.asset or {}).items()
              if k in ("serial_no", "model", "component") and v}
-    fault = {"description": f"回访发现问题（{visit.label or visit.kind}，原工单 {job.ticket_no}）：{problem}"}
+    fault = {"description": fault_description(visit, job.ticket_no, problem)}
     if category:
         fault["category"] = category
     body = {"request_id": visit.request_id or request_id_for(visit), "source": REQUEST_SOURCE,
@@ -210,3 +217,13 @@ def repair_request(visit: Visit, job: JobFacts, problem: str, now: datetime,
     if priority:
         body["priority"] = priority
     return body
+
+
+def fault_description(visit: Visit, ticket_no: str, problem: str) -> str:
+    """The new request's fault: the problem found, with the visit and the original ticket."""
+    return f"回访发现问题（{visit.label or visit.kind}，原工单 {ticket_no}）：{problem}"
+
+
+def problem_limit(visit: Visit, ticket_no: str) -> int:
+    """The longest problem that fits the request's description with the visit's reference."""
+    return FAULT_MAX - len(fault_description(visit, ticket_no, ""))

@@ -39,7 +39,13 @@ def record_outcome(uow, cmd: commands.RecordVisitOutcome) -> dict:
         if job is None or not job.customer or not job.site:
             raise Conflict(f"feedback has no customer and site for {v.ticket_no}: "
                            "file the request with intake directly")
-        body = rv.repair_request(v, job, problem.strip(), now, cmd.category, cmd.priority)
+        problem = problem.strip()
+        limit = rv.problem_limit(v, job.ticket_no)
+        if len(problem) > limit:   # the request's description would be too long (was a 500)
+            raise InvalidInput([{"field": "problem", "message": f"is longer than {limit} "
+                                 "characters (the new request's description holds "
+                                 f"{rv.FAULT_MAX} with the visit's reference)"}])
+        body = rv.repair_request(v, job, problem, now, cmd.category, cmd.priority)
         uow.publish_message(PHONE_CENTER_EXCHANGE, REPAIR_REQUESTED, body,
                             message_id=_message_id(v.request_id))
         log.info("return visit %s found a problem: request %s filed for %s (customer %s)",
@@ -70,6 +76,9 @@ def _require_hq_manager(principal: Principal) -> None:
 def put_plan(uow, cmd: commands.PutVisitPlan) -> dict:
     _require_hq_manager(cmd.principal)
     errors = rv.plan_errors(cmd.definition)
+    if len(cmd.plan_id) > rv.PLAN_ID_MAX:   # the column's width (PostgreSQL refused it: a 500)
+        errors.insert(0, {"field": "plan_id",
+                          "message": f"is longer than {rv.PLAN_ID_MAX} characters"})
     if errors:
         raise InvalidInput(errors)
     uow.plans.put(cmd.plan_id, cmd.definition, cmd.now or utcnow())

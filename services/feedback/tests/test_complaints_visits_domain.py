@@ -184,3 +184,21 @@ def test_the_shipped_plans_are_valid():
     from services.feedback.seed import load_plans
     plans = load_plans(Path(__file__).resolve().parents[3] / "deploy" / "reference" / "visit_plans.json")
     assert plans["rainy-season-roof"]["kind"] == "seasonal"
+
+
+def test_a_problem_at_the_limit_fills_the_phone_center_description_exactly():
+    from aftersales.contracts.common import Fault
+    assert Fault.model_json_schema()["properties"]["description"]["maxLength"] == rv.FAULT_MAX
+    job = rv.JobFacts("SH-20261122-000123", "SH", closed_at=NOW)
+    [v, *_] = rv.after_completion(job)
+    limit = rv.problem_limit(v, job.ticket_no)
+    body = rv.repair_request(v, job, "渗" * limit, NOW)
+    assert len(body["fault"]["description"]) == rv.FAULT_MAX
+    assert body["fault"]["description"].startswith("回访发现问题（1 个月回访，原工单 SH-20261122-000123）")
+
+
+def test_a_plan_name_longer_than_its_visits_labels_hold_is_refused():
+    plan = {"name": "检" * rv.PLAN_NAME_MAX, "kind": "seasonal", "month": 5}
+    assert rv.plan_errors(plan) == []
+    assert rv.plan_errors({**plan, "name": "检" * (rv.PLAN_NAME_MAX + 1)}) == [
+        {"field": "name", "message": f"is longer than {rv.PLAN_NAME_MAX} characters"}]

@@ -75,6 +75,27 @@ class MessageBus:
             uow.commit()
         return result
 
+    def handle_events(self, envs) -> list[Any]:
+        """Run several events in ONE unit of work: per event the inbox check and record, then
+        its handler, in order; one commit for all. Returns the per-event results (None for a
+        duplicate or an ignored type). If anything raises, nothing of the batch is committed;
+        the caller (``@consume_events(queue, batch=N)``) then handles each event alone."""
+        results: list[Any] = []
+        with self.uow() as uow:
+            for env in envs:
+                handler = self.events.get(env.type)
+                if handler is None:
+                    log.info("ignoring %s events (event %s)", env.type, env.event_id)
+                    results.append(None)
+                    continue
+                if uow.seen(env.event_id):
+                    results.append(None)
+                    continue
+                uow.record_processed(env.event_id, env.type)
+                results.append(handler(uow, env, **self._deps(handler)))
+            uow.commit()
+        return results
+
     # -- commands -------------------------------------------------------------------------------
     def handle(self, command) -> Any:
         """Run ``command``'s handler in one unit of work and commit; the service's domain

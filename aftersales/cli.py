@@ -292,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .keys_cli import register as register_keys
     register_keys(sub)
     _parked_parser(sub)
+    from .broker_cli import register as register_broker
+    register_broker(sub)
 
     ob = sub.add_parser("outbox", help="list or replay a service's parked outbox rows (events the broker kept refusing)")
     ob.add_argument("action", choices=["list", "replay"])

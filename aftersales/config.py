@@ -12,6 +12,7 @@
 | ``AFTERSALES_KEY_DEFAULT_EXPIRY`` | ``90d``: lifetime of a key issued without ``--expires`` |
 | ``AFTERSALES_KEY_MAX_EXPIRY`` | ``365d``: the longest lifetime a key may be issued with (and still verifies with) |
 | ``AFTERSALES_RETRY_DELAYS_MS`` | ``1000,10000,60000``: one retry per delay, then the message is parked |
+| ``AFTERSALES_DELIVERY_LIMIT`` | ``20``: a message delivered (and given back) this often is dead-lettered to its service's parking queue by the broker (quorum queues' ``x-delivery-limit``, the last guard against poison messages) |
 | ``AFTERSALES_RELAY_INTERVAL`` | ``1.0`` seconds between outbox polls (the relay is also woken on commit) |
 | ``AFTERSALES_MAX_WORKERS`` | ``10`` concurrent workers per service |
 | ``AFTERSALES_MESSAGE_WORKERS`` | ``max_workers - max(2, max_workers // 3)`` (``7`` of 10): at most this many messages handled at once (also the prefetch); the rest of the pool is kept for HTTP and timers |
@@ -141,6 +142,17 @@ def retry_delays_ms(env=os.environ) -> list[int]:
     if any(d <= 0 for d in delays):
         raise ValueError("AFTERSALES_RETRY_DELAYS_MS: every delay must be a positive number of ms")
     return delays
+
+
+def delivery_limit(env=os.environ) -> int:
+    raw = env.get("AFTERSALES_DELIVERY_LIMIT", "20").strip() or "20"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"AFTERSALES_DELIVERY_LIMIT must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError("AFTERSALES_DELIVERY_LIMIT must be at least 1")
+    return value
 
 
 def service_config(service: str, env=os.environ, **overrides) -> dict:

@@ -40,6 +40,18 @@ def _wanted(handler: Handler) -> tuple[set[str], bool]:
     return names, any(p.kind == p.VAR_KEYWORD for p in params)
 
 
+def _claim(uow, env) -> bool:
+    """Record ``env`` in the inbox; False when it was processed already. One statement where
+    the unit of work can (``claim``), else ``seen`` then ``record_processed``."""
+    claim = getattr(uow, "claim", None)
+    if claim is not None:
+        return claim(env.event_id, env.type)
+    if uow.seen(env.event_id):
+        return False
+    uow.record_processed(env.event_id, env.type)
+    return True
+
+
 class MessageBus:
     """``handle_event(envelope)`` and ``handle(command)``, each in one unit of work."""
 
@@ -68,12 +80,31 @@ class MessageBus:
             log.info("ignoring %s events (event %s)", env.type, env.event_id)
             return None
         with self.uow() as uow:
-            if uow.seen(env.event_id):
+            if not _claim(uow, env):
                 return None
-            uow.record_processed(env.event_id, env.type)
             result = handler(uow, env, **self._deps(handler))
             uow.commit()
         return result
+
+    def handle_events(self, envs) -> list[Any]:
+        """Run several events in ONE unit of work: per event the inbox check and record, then
+        its handler, in order; one commit for all. Returns the per-event results (None for a
+        duplicate or an ignored type). If anything raises, nothing of the batch is committed;
+        the caller (``@consume_events(queue, batch=N)``) then handles each event alone."""
+        results: list[Any] = []
+        with self.uow() as uow:
+            for env in envs:
+                handler = self.events.get(env.type)
+                if handler is None:
+                    log.info("ignoring %s events (event %s)", env.type, env.event_id)
+                    results.append(None)
+                    continue
+                if not _claim(uow, env):
+                    results.append(None)
+                    continue
+                results.append(handler(uow, env, **self._deps(handler)))
+            uow.commit()
+        return results
 
     # -- commands -------------------------------------------------------------------------------
     def handle(self, command) -> Any:

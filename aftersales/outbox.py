@@ -155,6 +155,17 @@ class UnitOfWork:
             select(inbox.c.event_id).where(inbox.c.event_id == str(event_id))
         ).first() is not None
 
+    def claim(self, event_id: uuid.UUID | str, event_type: str) -> bool:
+        """``seen`` and ``record_processed`` in one statement: INSERT … ON CONFLICT DO NOTHING;
+        True when this unit of work recorded the event (first delivery), False when it was
+        processed already (on PostgreSQL a concurrent delivery's insert is waited for: False
+        once it committed). No savepoint, one round trip."""
+        from .db import dialect_insert
+        stmt = dialect_insert(self.session)(inbox).values(
+            event_id=str(event_id), event_type=event_type, processed_at=utcnow())
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=[inbox.c.event_id])).rowcount == 1
+
     def record_processed(self, event_id: uuid.UUID | str, event_type: str) -> None:
         """Record the event as processed; DuplicateEvent if a concurrent delivery of the same
         event got there first (PostgreSQL reports the unique violation here, not at commit)."""
@@ -186,16 +197,28 @@ def outbox_backlog(session: Session) -> tuple[int, datetime | None]:
 
 
 def prune(engine, now: datetime, *, outbox_retention: timedelta,
-          inbox_retention: timedelta) -> tuple[int, int]:
+          inbox_retention: timedelta, batch: int = 5000) -> tuple[int, int]:
     """Delete outbox rows sent more than ``outbox_retention`` ago and inbox ids recorded more
     than ``inbox_retention`` ago; returns (rows, ids) deleted.
 
     The inbox retention is the duplicate window: a redelivery of an event older than it would
     have its effect again (redeliveries come within minutes; replays of parked messages carry
     events that were never recorded)."""
-    with engine.begin() as conn:
-        sent = conn.execute(outbox.delete().where(outbox.c.published_at.is_not(None))
-                            .where(outbox.c.published_at < now - outbox_retention)).rowcount
-        ids = conn.execute(inbox.delete()
-                           .where(inbox.c.processed_at < now - inbox_retention)).rowcount
-    return int(sent or 0), int(ids or 0)
+    sent = _delete_in_batches(engine, outbox, outbox.c.id, outbox.c.published_at.is_not(None)
+                              & (outbox.c.published_at < now - outbox_retention), batch)
+    ids = _delete_in_batches(engine, inbox, inbox.c.event_id,
+                             inbox.c.processed_at < now - inbox_retention, batch)
+    return sent, ids
+
+
+def _delete_in_batches(engine, table, key, condition, batch: int) -> int:
+    """Delete the rows matching ``condition`` at most ``batch`` at a time, each batch in its
+    own short transaction (a writer never waits behind one long delete)."""
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            n = conn.execute(table.delete().where(
+                key.in_(select(key).where(condition).limit(batch).scalar_subquery()))).rowcount
+        total += int(n or 0)
+        if not n or n < batch:
+            return total

@@ -79,6 +79,10 @@ done
 
 say "applying database migrations"
 "$PY" -m aftersales migrate | sed 's/^/    /'
+# classic queues left by an older install become quorum queues, messages kept (idempotent:
+# one line when there is nothing to do); the services are not running yet
+say "checking the broker's queues (quorum)"
+"$PY" -m aftersales broker migrate-queues | sed 's/^/    /'
 say "loading demo reference data where a service has none yet"
 "$PY" -m aftersales seed --if-empty | sed 's/^/    /'
 

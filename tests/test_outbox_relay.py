@@ -110,3 +110,53 @@ def test_sent_rows_and_inbox_ids_older_than_their_retention_are_pruned(intake_db
     relay.prune_if_due()
     with intake_db.connect() as c:
         assert c.execute(select(func.count()).select_from(outbox)).scalar_one() == 3
+
+
+def test_two_relays_on_one_postgresql_outbox_publish_every_row_once(intake_db, watcher):
+    """Several instances of a service relay the same outbox: each claims its rows with
+    ``SELECT … FOR UPDATE SKIP LOCKED``, so no row goes out twice."""
+    if intake_db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: one relay per database")
+    import json
+    import threading
+    uri = watcher.conn.as_uri(include_password=True)
+    n_rows = 400
+    with intake_db.begin() as c:
+        c.execute(outbox.insert(), [dict(
+            event_id=f"00000000-0000-0000-0001-{n:012d}", exchange="intake.events",
+            routing_key="request_rejected", body=json.dumps({"n": n}), created_at=utcnow(),
+            attempts=0) for n in range(n_rows)])
+    relays = [OutboxRelay(intake_db, uri, RETRY_DELAYS_MS, batch_size=20) for _ in range(2)]
+    published = [0, 0]
+    start = threading.Barrier(2)
+
+    def work(i):
+        start.wait()
+        while (k := relays[i].publish_pending()) or _unsent(intake_db):
+            published[i] += k
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sum(published) == n_rows, published
+    # every confirmed message is in the watcher's queue; a last one marks the end
+    with intake_db.begin() as c:
+        c.execute(outbox.insert().values(
+            event_id="00000000-0000-0000-0002-000000000000", exchange="intake.events",
+            routing_key="request_rejected", body=json.dumps({"n": "end"}), created_at=utcnow(),
+            attempts=0))
+    assert relays[0].publish_pending() == 1
+    watcher.wait_for(lambda e: e.get("n") == "end")
+    seen = [e["n"] for e in watcher.events if e.get("_routing_key") == "request_rejected"
+            and e.get("n") != "end"]
+    assert sorted(seen) == list(range(n_rows))      # each once
+    for r in relays:
+        r._close()
+
+
+def _unsent(engine) -> int:
+    with engine.connect() as c:
+        return c.execute(select(func.count()).select_from(outbox)
+                         .where(outbox.c.published_at.is_(None))).scalar_one()

@@ -5,8 +5,8 @@ import logging
 
 from kombu import Connection
 
-from .. import registry
 from ..contracts import topology
+from . import queues
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +24,14 @@ def connection(amqp_uri: str, heartbeat: int | None = None, connect_timeout: flo
                       transport_options=options or None)
 
 
-def declare_topology(channel, retry_delays_ms: list[int]) -> None:
-    """Declare every exchange, queue and binding (idempotent; durable, never auto-deleted)."""
+def declare_topology(channel, retry_delays_ms: list[int], delivery_limit: int | None = None) -> None:
+    """Declare every exchange, queue and binding (idempotent; durable, never auto-deleted;
+    quorum queues, see ``messaging.queues``). The queues are declared on a channel of their
+    own, so one left over as a classic queue (PRECONDITION_FAILED) is logged with the way out
+    and ``channel`` stays open."""
     for name in topology.exchanges():
         channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
-    for q in topology.QUEUES:
-        channel.queue_declare(q.name, durable=True, auto_delete=False)
-        for b in q.bindings:
-            channel.queue_bind(q.name, b.exchange, b.routing_key)
-        for delay in retry_delays_ms:
-            channel.queue_declare(
-                topology.retry_queue(q.name, delay), durable=True, auto_delete=False,
-                arguments={"x-message-ttl": int(delay), "x-dead-letter-exchange": "",
-                           "x-dead-letter-routing-key": q.name})
-    for service in registry.SERVICES:
-        channel.queue_declare(topology.parking_queue(service), durable=True, auto_delete=False)
+    queues.declare_queues(channel.connection, queues.durable_queues(retry_delays_ms, delivery_limit))
 
 
 def queue_depth(channel, name: str) -> int:

@@ -16,7 +16,12 @@ service ran, a failing handler's message acknowledged and lost), this entrypoint
 - if the retry or park publish fails, the message is requeued, never dropped; an
   acknowledgement on a dead connection is dropped (the broker redelivers the message);
 - handles at most ``message_workers`` messages at once (``availability``), leaving the rest of
-  the worker pool to HTTP and timers.
+  the worker pool to HTTP and timers;
+- with ``batch=N`` (enveloped queues only), hands the method a *list* of up to N envelopes
+  gathered from what is prefetched (``BATCH_GATHER_S``, a few ms, no more), to run in one unit
+  of work (``MessageBus.handle_events``); all are acknowledged after it returned; if it
+  raises, each message is run again alone (``[envelope]``) on the path above, so a poison
+  message is retried or parked alone and the others commit.
 """
 from __future__ import annotations
 
@@ -42,6 +47,8 @@ from .failures import DATABASE, backoff, transient_kind
 from .publisher import FailurePublisher
 
 log = logging.getLogger(__name__)
+
+BATCH_GATHER_S = 0.003   # how long a batch waits for more prefetched messages (green sleep)
 
 
 def retry_delays(container) -> list[int]:
@@ -110,8 +117,11 @@ class EventConsumer(Entrypoint):
     queue_consumer = RawQueueConsumer()
     failures = FailurePublisher()
 
-    def __init__(self, queue_name: str, **kwargs):
+    def __init__(self, queue_name: str, batch: int = 1, **kwargs):
         self.queue_name = queue_name
+        self.batch = max(1, int(batch))
+        self._gathered: list = []
+        self._gathering = False
         kwargs.setdefault("expected_exceptions",
                           (ParkMessage, PermanentError, InvalidInput, DuplicateEvent))
         super().__init__(**kwargs)
@@ -120,6 +130,8 @@ class EventConsumer(Entrypoint):
         self.spec = topology.queue(self.queue_name)
         self.service = self.container.config.get("AFTERSALES", {}).get(
             "service", self.container.service_name)
+        if self.batch > 1 and not self.spec.enveloped:
+            raise ValueError(f"{self.queue_name}: batch= needs an enveloped queue")
         self.queue_consumer.register_provider(self)
 
     def stop(self):
@@ -168,7 +180,71 @@ class EventConsumer(Entrypoint):
         except PermanentError as exc:
             self._park(message, str(exc), attempts, started)
             return
+        if self.batch > 1:
+            self._gather(message, payload, attempts, started)
+            return
         self._run(message, payload, attempts, started, transient_failures=0)
+
+    # -- batches ----------------------------------------------------------------------------
+    def _gather(self, message, payload, attempts, started):
+        self._gathered.append((message, payload, attempts, started))
+        if not self._gathering:
+            self._gathering = True
+            self.container.spawn_managed_thread(
+                self._flush, identifier=f"batch[{self.queue_name}]")
+
+    def _flush(self):
+        try:
+            time.sleep(BATCH_GATHER_S)   # ok: lets the prefetched messages be gathered
+            while self._gathered:
+                items, self._gathered = self._gathered[:self.batch], self._gathered[self.batch:]
+                self._run_batch(items)
+        except Exception:
+            log.exception("could not run a batch on %s; requeueing it", self.queue_name)
+            for item in self._gathered:
+                self._finish(self.queue_consumer.requeue_message, item[0])
+            self._gathered = []
+        finally:
+            self._gathering = False
+
+    def _run_batch(self, items):
+        if len(items) == 1:
+            message, payload, attempts, started = items[0]
+            self._run(message, payload, attempts, started, transient_failures=0)
+            return
+        self.queue_consumer.availability.wait_for_database()
+        try:
+            self.container.spawn_worker(
+                self, ([payload for _, payload, _, _ in items],), {},
+                context_data={"batch": str(len(items))},
+                handle_result=partial(self.handle_batch_result, items))
+        except ContainerBeingKilled:
+            for item in items:
+                self._finish(self.queue_consumer.requeue_message, item[0])
+
+    def handle_batch_result(self, items, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            for message, _, _, started in items:
+                try:
+                    self._ack(message, "ok", started)
+                except Exception:
+                    log.exception("could not acknowledge a message on %s", self.queue_name)
+            return result, exc_info
+        exc = exc_info[1]
+        log.warning("a batch of %d on %s failed (%s: %s); running each message alone",
+                    len(items), self.queue_name, type(exc).__name__,
+                    str(exc).splitlines()[0][:200] if str(exc) else "")
+
+        def alone():   # in a thread of its own: the batch's worker returns to the pool first
+            for message, payload, attempts, started in items:
+                try:
+                    self._run(message, payload, attempts, started, transient_failures=0)
+                except Exception:
+                    log.exception("could not run a message on %s; requeueing it", self.queue_name)
+                    self._finish(self.queue_consumer.requeue_message, message)
+
+        self.container.spawn_managed_thread(alone, identifier=f"batch-alone[{self.queue_name}]")
+        return result, exc_info
 
     def _run(self, message, payload, attempts, started, transient_failures):
         self.queue_consumer.availability.wait_for_database()   # database down: take nothing new
@@ -178,7 +254,7 @@ class EventConsumer(Entrypoint):
                        "branch": payload.branch or ""}
         try:
             self.container.spawn_worker(
-                self, (payload,), {}, context_data=context,
+                self, ([payload] if self.batch > 1 else payload,), {}, context_data=context,
                 handle_result=partial(self.handle_result, message, attempts, started,
                                       payload, transient_failures))
         except ContainerBeingKilled:

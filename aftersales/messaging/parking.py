@@ -7,6 +7,7 @@ A parked message keeps its body and properties; headers say why and from where:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -39,6 +40,30 @@ def park_message(channel, service: str, *, body: bytes, properties: dict, header
     channel.basic_publish_confirm(msg, exchange="", routing_key=topology.parking_queue(service),
                                   confirm_timeout=confirm_timeout)
     return parked_id
+
+
+def _parked(hdrs: dict, body: bytes, properties: dict) -> "Parked":
+    """A parked message from its headers: parked by a consumer (``x-parked-*``), or
+    dead-lettered by the broker (``x-death``: a quorum queue's delivery limit was reached)."""
+    if "x-parked-id" not in hdrs and hdrs.get("x-death"):
+        death = dict((hdrs["x-death"] or [{}])[0])
+        ident = properties.get("message_id") or hashlib.sha1(body).hexdigest()[:16]
+        limit = death.get("reason") == "delivery_limit"
+        return Parked(
+            parked_id=f"dl-{ident}",
+            reason=("delivery limit reached: the message was delivered and given back "
+                    f"{hdrs.get('x-delivery-count', 'too many')} times (a poison message?)"
+                    if limit else f"dead-lettered by the broker: {death.get('reason')}"),
+            parked_at=str(death.get("time", "")), original_queue=str(death.get("queue", "")),
+            attempts=int(hdrs.get("x-delivery-count", 0) or 0), body=body,
+            properties=properties, headers=hdrs)
+    return Parked(
+        parked_id=str(hdrs.get("x-parked-id", "")),
+        reason=str(hdrs.get("x-parked-reason", "")),
+        parked_at=str(hdrs.get("x-parked-at", "")),
+        original_queue=str(hdrs.get("x-original-queue", "")),
+        attempts=int(hdrs.get("x-attempts", 0) or 0),
+        body=body, properties=properties, headers=hdrs)
 
 
 @dataclass
@@ -94,13 +119,8 @@ class ParkingLot:
                     if m is None:
                         break
                     hdrs = dict(m.properties.get("application_headers") or {})
-                    p = Parked(
-                        parked_id=str(hdrs.get("x-parked-id", "")),
-                        reason=str(hdrs.get("x-parked-reason", "")),
-                        parked_at=str(hdrs.get("x-parked-at", "")),
-                        original_queue=str(hdrs.get("x-original-queue", "")),
-                        attempts=int(hdrs.get("x-attempts", 0) or 0),
-                        body=m.body.encode('utf-8') if isinstance(m.body, str) else bytes(m.body), properties=dict(m.properties), headers=hdrs)
+                    body = m.body.encode("utf-8") if isinstance(m.body, str) else bytes(m.body)
+                    p = _parked(hdrs, body, dict(m.properties))
                     seen.append(p)
                     if act and act(channel, p):
                         channel.basic_ack(m.delivery_tag)
@@ -124,7 +144,8 @@ class ParkingLot:
         def _replay(channel, p: Parked) -> bool:
             if parked_id is not None and p.parked_id != parked_id:
                 return False
-            hdrs = {k: v for k, v in p.headers.items() if k not in PARK_HEADERS and k != "x-attempts"}
+            hdrs = {k: v for k, v in p.headers.items()
+                    if k not in PARK_HEADERS and k not in ("x-attempts", "x-death", "x-delivery-count")}
             hdrs["x-replayed-from"] = p.parked_id
             props = {k: v for k, v in p.properties.items()
                      if k in ("content_type", "content_encoding", "message_id", "type")}

@@ -50,9 +50,9 @@ class DispatchService(BaseService):
     sla_series = SlaSeries()
 
     # -- messages and the clock -----------------------------------------------------------
-    @consume_events("aftersales.dispatch.events")
-    def on_event(self, envelope):
-        self.bus.handle_event(envelope)
+    @consume_events("aftersales.dispatch.events", batch=16)
+    def on_event(self, envelopes):
+        self.bus.handle_events(envelopes)
 
     @configured_timer("sla_timer_interval", 1.0)
     def sla_timer(self):

@@ -92,9 +92,10 @@ class FeedbackService(BaseService):
         return outcome.view
 
     # -- consumed events and the scheduler --------------------------------------------------------
-    @consume_events("aftersales.feedback.events")
-    def on_event(self, envelope):
-        self._count(self.bus.handle_event(envelope))
+    @consume_events("aftersales.feedback.events", batch=16)
+    def on_event(self, envelopes):
+        for outcome in self.bus.handle_events(envelopes):
+            self._count(outcome)
 
     @configured_timer("feedback_scan_interval", 60.0)
     def scan(self):

@@ -31,9 +31,9 @@ class IntakeService(BaseService):
     def on_repair_requested(self, body):
         self._receive(body)
 
-    @consume_events("aftersales.intake.events")
-    def on_workflow_event(self, envelope):
-        self.bus.handle_event(envelope)
+    @consume_events("aftersales.intake.events", batch=16)
+    def on_workflow_event(self, envelopes):
+        self.bus.handle_events(envelopes)
 
     # -- HTTP --------------------------------------------------------------------------------
     @http("POST", "/api/v1/tickets")

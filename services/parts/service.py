@@ -53,11 +53,11 @@ class PartsService(BaseService):
         return _count(self.bus.handle(command))
 
     # -- the bus -----------------------------------------------------------------------------
-    @consume_events("aftersales.parts.events")
-    def on_event(self, envelope):
-        result = self.bus.handle_event(envelope)
-        if isinstance(result, Outcome):
-            _count(result)
+    @consume_events("aftersales.parts.events", batch=16)
+    def on_event(self, envelopes):
+        for result in self.bus.handle_events(envelopes):
+            if isinstance(result, Outcome):
+                _count(result)
 
     # -- catalogue and stock -----------------------------------------------------------------
     @http("GET", "/api/v1/catalogue")

@@ -28,9 +28,9 @@ HELP = {
     "sla": "SLA timer in process: tick at --sla-clocks open clocks, a backlog all due, breach lateness",
     "stored": "intake alone with --stored tickets already in its database",
 }
-QUICK = dict(requests=50, repeats=1, storm=200, storm_timeout=60, rates="10", paced_seconds=3,
+QUICK = dict(requests=50, repeats=1, storm=100, storm_timeout=60, rates="10", paced_seconds=2,
              drain=30, sla_clocks="2000", backlog=500, backlog_budget=20, ticks=3,
-             lateness_samples=1, stored="500,2000", baseline_messages=300, database="sqlite")
+             lateness_samples=1, stored="300", baseline_messages=300, database="sqlite")
 
 
 def parser() -> argparse.ArgumentParser:

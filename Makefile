@@ -33,8 +33,8 @@ test-unit: venv ## only the fast tests (no broker, no database server)
 demo: venv ## play phone centers, engineers and customers against the running system (make run first)
 	AFTERSALES_MODE=$${AFTERSALES_MODE:-development} $(PY) -m aftersales simulate
 
-bench: venv broker ## run the benchmarks (results in bench/results/)
-	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "no benchmarks (bench/run.py)"; fi
+bench: venv ## the benchmark suite on its own RabbitMQ node (BENCH_ARGS='--quick', '--only storm', '--help'); results in bench/results/
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 fuzz: venv broker ## Schemathesis against the four running services, 200 cases a route (make test runs 10)
 	AFTERSALES_FUZZ_EXAMPLES=$${AFTERSALES_FUZZ_EXAMPLES:-200} $(PYTEST) tests/test_openapi_fuzz.py $(PYTEST_ARGS)

@@ -1,15 +1,12 @@
-"""Run every benchmark under bench/ (results in bench/results/)."""
-import subprocess
+"""`make bench`: the suite of issue 16 (bench/suite.py; arguments are passed on, see
+`python bench/suite.py --help`). The outbox relay benchmark stays its own script:
+`python bench/outbox_relay.py`."""
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.suite import main  # noqa: E402
 
 if __name__ == "__main__":
-    rc = 0
-    for script in sorted(HERE.glob("*.py")):
-        if script.name in ("run.py", "__init__.py"):
-            continue
-        print(f"== {script.name}")
-        rc |= subprocess.call([sys.executable, str(script), *sys.argv[1:]])
-    sys.exit(rc)
+    sys.exit(main())

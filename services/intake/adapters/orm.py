@@ -23,7 +23,7 @@ tickets = Table(
     # what the service desk decided: open, linked, resolved, cancelled (domain.model.INTAKE_STATES)
     Column("intake_state", String(20), nullable=False, server_default="open"),
     Column("linked_to", String(40), nullable=True),
-    Column("serial_no", String(100), nullable=True, index=True),
+    Column("serial_no", String(100), nullable=True),
     Column("first_contact_at", UTCDateTime(), nullable=True),
     Column("customer_phone", String(40), nullable=False, index=True),
     Column("warranty_status", String(20), nullable=False),
@@ -33,6 +33,9 @@ tickets = Table(
     Column("opened_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("source", "request_id", name="uq_tickets_source_request"),
+    # the open ticket of an asset (TicketRepository.open_for_serial): the three equalities and
+    # the order, so both planners take it whatever their statistics (migration 0005)
+    Index("ix_tickets_serial_open", "serial_no", "branch", "intake_state", "opened_at"),
 )
 
 ticket_sequences = Table(

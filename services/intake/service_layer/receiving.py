@@ -14,8 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-
 from aftersales import metrics
 from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import RepairRequested
@@ -31,6 +29,10 @@ from .views import warranty_of
 log = logging.getLogger(__name__)
 
 RACE_TRIES = 3
+
+
+class _Raced(Exception):
+    """The request's ``(source, request_id)`` was taken between the look and the insert."""
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,10 @@ def receive_request(uow, cmd: ReceiveRequest, branches: dict, policies,
     is linked to it (no second dispatch). A refused request's ``request_rejected`` commits with
     the outcome, which carries the error (:func:`settle` raises it after the commit).
 
-    Two first deliveries of one request race on the ``(source, request_id)`` key (PostgreSQL):
-    the loser's insert fails, its savepoint is rolled back and it looks again, finding the
-    winner's ticket (answered as the duplicate). Never a 500."""
+    Two first deliveries of one request (two instances, two HTTP clients) race on the
+    ``(source, request_id)`` key: the loser's insert does nothing (PostgreSQL waits for the
+    winner's commit), it gives its number back and looks again, finding the winner's ticket
+    (answered as the duplicate). Never a 500, never an aborted transaction."""
     try:
         req = validate_request(cmd.body, branches, utcnow(), received_max_age)
     except InvalidInput as exc:
@@ -107,9 +110,10 @@ def receive_request(uow, cmd: ReceiveRequest, branches: dict, policies,
             return _answer_repeat(uow, req, existing)
         try:
             return _open_ticket(uow, req, policies[req.branch])
-        except IntegrityError:
+        except _Raced:
             if attempt == RACE_TRIES - 1:
-                raise
+                raise RuntimeError(f"request {req.request_id} from {req.source}: its key is "
+                                   "taken but its ticket cannot be read") from None
             log.info("request %s from %s raced another delivery; looking again",
                      req.request_id, req.source)
     return None   # pragma: no cover (the last try returns or raises)
@@ -174,16 +178,18 @@ def _open_ticket(uow, req: RepairRequested, policy: BranchPolicy) -> Outcome:
         linked_to = uow.tickets.open_for_serial(req.asset.serial_no, req.branch,
                                                 model.FINAL_STATUSES)
     desk = "linked" if linked_to else "open"   # a new ticket's intake_state, and so its status
-    with uow.session.begin_nested():   # the number and the row: both or neither (the race)
-        ticket_no = model.ticket_number(req.branch, local_day,
-                                        uow.tickets.next_sequence(req.branch, local_day))
-        uow.tickets.add(model.Ticket(
-            ticket_no=ticket_no, branch=req.branch, source=req.source, request_id=req.request_id,
-            channel=req.channel, received_at=req.received_at, priority=cls.priority,
-            category=cls.category, classification_rule=cls.rule, warranty=warranty,
-            request=req.model_dump(mode="json"), status=desk, intake_state=desk,
-            linked_to=linked_to))
-    env = publish_opened(uow, uow.tickets.get(ticket_no))
+    seq = uow.tickets.next_sequence(req.branch, local_day)   # locked until the commit
+    ticket_no = model.ticket_number(req.branch, local_day, seq)
+    row = uow.tickets.add(model.Ticket(
+        ticket_no=ticket_no, branch=req.branch, source=req.source, request_id=req.request_id,
+        channel=req.channel, received_at=req.received_at, priority=cls.priority,
+        category=cls.category, classification_rule=cls.rule, warranty=warranty,
+        request=req.model_dump(mode="json"), status=desk, intake_state=desk,
+        linked_to=linked_to))
+    if row is None:   # another delivery holds the (source, request_id): the number goes back
+        uow.tickets.give_back_sequence(req.branch, local_day, seq)
+        raise _Raced()
+    env = publish_opened(uow, row)
     uow.tickets.add_timeline(ticket_no, str(env.event_id), env.type, "intake",
                              env.occurred_at, {"priority": cls.priority,
                                                "category": cls.category,

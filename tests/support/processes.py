@@ -1,5 +1,11 @@
 """The four services as real processes (`python -m aftersales run <service>`), the way
-`make run` starts them, each with its own SQLite database and a free port."""
+`make run` starts them, each with its own SQLite database and a free port.
+
+``System(..., instances=2, database_urls={...})`` runs several instances of every service,
+each on its own HTTP port, all instances of a service on that service's one database (e.g.
+PostgreSQL, ``database_urls``) and sharing its queues. The first instance of a service is
+named after it (``"intake"``), the others ``"intake-2"``, ``"intake-3"``...: every method that
+takes a name takes such an instance name."""
 from __future__ import annotations
 
 import os
@@ -19,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class System:
-    def __init__(self, broker_uri: str, workdir: Path, **extra_env):
+    def __init__(self, broker_uri: str, workdir: Path, instances: int = 1,
+                 database_urls=None, **extra_env):
         self.env = {**os.environ, "AMQP_URI": broker_uri, "AFTERSALES_SECRET": SECRET,
                     "AFTERSALES_MODE": "development",
                     "AFTERSALES_VAR_DIR": str(workdir), "AFTERSALES_RETRY_DELAYS_MS": "100,300",
@@ -27,13 +34,29 @@ class System:
                     "INTAKE_RECEIVED_MAX_AGE_DAYS": str(RECEIVED_MAX_AGE_DAYS), **extra_env}
         for name in SERVICES:
             self.env[f"{name.upper()}_HTTP"] = f"127.0.0.1:{free_port()}"
-            self.env[f"{name.upper()}_DATABASE_URL"] = f"sqlite:///{workdir / (name + '.db')}"
+            self.env[f"{name.upper()}_DATABASE_URL"] = (
+                database_urls[name] if database_urls is not None
+                else f"sqlite:///{workdir / (name + '.db')}")
+        self.instances = instances
+        self.addresses = {name: self.env[f"{name.upper()}_HTTP"] for name in SERVICES}
+        for name in SERVICES:
+            for n in range(2, instances + 1):
+                self.addresses[f"{name}-{n}"] = f"127.0.0.1:{free_port()}"
         self.workdir = workdir
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, object] = {}
 
     def address(self, name: str) -> str:
-        return self.env[f"{name.upper()}_HTTP"]
+        """The HTTP address of a service's first instance (``"intake"``) or of one instance
+        (``"intake-2"``)."""
+        return self.addresses[name]
+
+    def instance_names(self, service: str) -> list[str]:
+        return [service] + [f"{service}-{n}" for n in range(2, self.instances + 1)]
+
+    @staticmethod
+    def service_of(name: str) -> str:
+        return name.split("-", 1)[0]
 
     def url(self, name: str, path: str = "") -> str:
         return f"http://{self.address(name)}{path}"
@@ -46,16 +69,21 @@ class System:
         """Seed and start the services (all four, or those named in ``only``)."""
         seed = self.cli("seed", "--if-empty", timeout=120)
         assert seed.returncode == 0, seed.stderr
-        for name in only:
-            self.logs[name] = open(self.workdir / f"{name}.log", "w+", encoding="utf-8")
-            self._spawn(name)
-        for name in only:
-            self.wait_healthy(name)
+        # first instances first (each migrates its database at start-up), then the others
+        waves = [list(only)] + [[f"{s}-{n}" for s in only] for n in range(2, self.instances + 1)]
+        for wave in waves:
+            for name in wave:
+                self.logs[name] = open(self.workdir / f"{name}.log", "w+", encoding="utf-8")
+                self._spawn(name)
+            for name in wave:
+                self.wait_healthy(name)
         return self
 
     def _spawn(self, name: str) -> None:
+        service = self.service_of(name)
+        env = {**self.env, f"{service.upper()}_HTTP": self.addresses[name]}
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "aftersales", "run", name], env=self.env, cwd=ROOT,
+            [sys.executable, "-m", "aftersales", "run", service], env=env, cwd=ROOT,
             stdout=self.logs[name], stderr=subprocess.STDOUT)
 
     def wait_healthy(self, name: str, timeout: float = 60) -> None:
@@ -65,13 +93,21 @@ class System:
         """Each service's process id, None for one that has exited."""
         return {name: (p.pid if p.poll() is None else None) for name, p in self.procs.items()}
 
-    def kill9_and_restart(self, name: str) -> None:
-        """SIGKILL one service (no clean shutdown) and start it again."""
+    def kill9(self, name: str) -> int:
+        """SIGKILL one service instance (no clean shutdown); its exit code."""
         old = self.procs[name]
         old.kill()
-        old.wait(timeout=30)
+        return old.wait(timeout=30)
+
+    def restart(self, name: str) -> None:
+        """Start again an instance that was killed."""
         self._spawn(name)
         self.wait_healthy(name)
+
+    def kill9_and_restart(self, name: str) -> None:
+        """SIGKILL one service (no clean shutdown) and start it again."""
+        self.kill9(name)
+        self.restart(name)
 
     def _healthy(self, name: str) -> bool:
         proc = self.procs[name]

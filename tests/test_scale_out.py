@@ -86,9 +86,6 @@ def _dupes(keys) -> dict:
 
 
 @pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug (issue 16, open): a parts_requested handled after job_completed still approves "
-    "and reserves stock (parts keeps no record of completed jobs); every other check passes"))
 def test_two_instances_of_every_service_share_the_work_with_no_duplicate_effect(
         system, clean_broker):
     rnd = random.Random(16)

@@ -7,6 +7,7 @@ from aftersales.contracts.envelope import Envelope, utcnow
 from aftersales.contracts.events import JobCompletedV1
 from aftersales.errors import PermanentError
 
+from ..adapters.completed import CompletedJobs
 from ..domain import model, requests as rq
 from .common import Settings, finish_book, open_book
 from .requests import cancel_backorders, release
@@ -26,6 +27,7 @@ def on_job_completed(uow, env: Envelope, settings: Settings) -> model.JobConsump
     if warehouse not in branches and job.parts_used:
         raise PermanentError(f"job_completed for {env.ticket_no} names no known branch "
                              f"warehouse ({warehouse!r})")
+    CompletedJobs(uow.session).record(job.ticket_no, warehouse, utcnow())
     if warehouse not in branches:       # no parts and no warehouse: nothing to do
         return None
     open_requests = [r for r in uow.requests.for_ticket(job.ticket_no, rq.ACTIVE + (rq.PENDING,))

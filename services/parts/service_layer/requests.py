@@ -17,6 +17,7 @@ from aftersales.contracts.events import PartsRequestedV1
 from aftersales.errors import Conflict, InvalidInput, NotFound, PermanentError
 from aftersales.scoping import branch_for
 
+from ..adapters.completed import CompletedJobs
 from ..domain import model, requests as rq
 from ..domain.model import Hold, Part
 from ..domain.stock import StockBook
@@ -49,8 +50,9 @@ def create(uow, cmd: commands.RequestParts, settings: Settings) -> Outcome:
 
 
 def on_parts_requested(uow, env: Envelope, settings: Settings) -> Outcome | None:
-    """``parts_requested`` from dispatch. A request naming unknown SKUs is recorded as
-    rejected and answered with ``parts_request_rejected``."""
+    """``parts_requested`` from dispatch. A request naming unknown SKUs, or arriving after the
+    ticket's ``job_completed`` (late or redelivered), is recorded as rejected and answered
+    with ``parts_request_rejected``: it reserves nothing."""
     ask = PartsRequestedV1.model_validate(env.data)
     branch = env.branch
     if branch not in settings.branches:
@@ -62,6 +64,13 @@ def on_parts_requested(uow, env: Envelope, settings: Settings) -> Outcome | None
     warranty.record_dispatch_decision(uow, ask.ticket_no, branch, ask.in_warranty)
     catalogue, errors = _lines_or_errors(uow, lines)
     now = utcnow()
+    completed = CompletedJobs(uow.session).completed_at(ask.ticket_no)
+    if completed is not None:
+        # a late or redelivered request (the events of a ticket are not ordered across
+        # instances): a finished job gets no stock, the request is answered as rejected
+        errors = [{"field": "ticket_no", "message": (
+            f"the job of ticket {ask.ticket_no} was already completed "
+            f"({completed.isoformat()}): nothing is reserved for it")}]
     if errors:
         req = rq.PartsRequest(new_id("PR"), ask.ticket_no, branch, ask.in_warranty,
                               tuple(rq.RequestLine.of(catalogue[s], q)

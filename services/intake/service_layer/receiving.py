@@ -70,12 +70,29 @@ class BranchPolicy:
 
     @classmethod
     def load(cls, code: str, branch: dict, reference_dir: str | Path) -> "BranchPolicy":
-        rules = model.DEFAULT_RULES
         path = Path(reference_dir) / "classification" / f"{code}.json"
-        if path.exists():
-            rules = model.rules_from(json.loads(path.read_text(encoding="utf-8"))) + model.DEFAULT_RULES
-        return cls(code, branch.get("timezone", "Asia/Shanghai"), rules,
+        return cls(code, branch.get("timezone", "Asia/Shanghai"), _rules(path),
                    dict(branch.get("warranty_terms_months", {})))
+
+
+_RULES: dict[Path, tuple[tuple[int, int], tuple]] = {}   # path -> ((mtime_ns, size), rules)
+
+
+def _rules(path: Path) -> tuple:
+    """The branch's classification rules (then the defaults): parsed once, parsed again only
+    when the file changes (one ``stat`` per request, so an edit counts from the next one)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        _RULES.pop(path, None)
+        return model.DEFAULT_RULES
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _RULES.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    rules = model.rules_from(json.loads(path.read_text(encoding="utf-8"))) + model.DEFAULT_RULES
+    _RULES[path] = (stamp, rules)
+    return rules
 
 
 class BranchPolicies:

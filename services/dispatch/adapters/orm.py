@@ -99,8 +99,12 @@ sla_clocks = Table(
     Column("completed_at", UTCDateTime(), nullable=True),
     Column("elapsed_seconds", Float, nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
-    Index("ix_sla_clocks_status_due", "status", "due_at"),
-    Index("ix_sla_clocks_status_risk", "status", "at_risk_at"),
+    # the timer's two questions (SlaRepository.due): "breach not raised, deadline passed" and
+    # "at-risk not raised, mark passed". The raised flags come before the instant, so a
+    # range scan reads only the clocks due now, never the open clocks already breached
+    # (they replace (status, due_at) and (status, at_risk_at), which read those too).
+    Index("ix_sla_clocks_breach_due", "status", "breached_at", "due_at"),
+    Index("ix_sla_clocks_risk_due", "status", "at_risk_raised_at", "breached_at", "at_risk_at"),
 )
 
 # every deadline a clock had: the first, then one row per recomputation (priority, pause)

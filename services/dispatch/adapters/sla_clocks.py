@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from aftersales.contracts.envelope import utcnow
@@ -73,17 +73,27 @@ class SlaRepository:
 
     def due(self, now: datetime, limit: int = 200) -> list[StageClock]:
         """Open clocks whose at-risk mark or deadline has passed and whose event is not raised
-        yet, locked (PostgreSQL: SKIP LOCKED, so two timers never take the same row)."""
+        yet, earliest deadline first, locked (PostgreSQL: SKIP LOCKED, so two timers never take
+        the same row).
+
+        Two bounded queries, one per index (``ix_sla_clocks_breach_due``,
+        ``ix_sla_clocks_risk_due``), instead of one OR that neither database can answer from an
+        index: each reads only the clocks due now, whatever the number of open clocks (an open
+        clock already breached stays open until its stage ends: a scan would read them all)."""
         c = sla_clocks.c
-        query = (select(sla_clocks).where(
-            c.status == OPEN,
-            or_(and_(c.due_at.is_not(None), c.due_at <= now, c.breached_at.is_(None)),
-                and_(c.at_risk_at.is_not(None), c.at_risk_at <= now, c.due_at.is_not(None),
-                     c.at_risk_raised_at.is_(None), c.breached_at.is_(None))))
-            .order_by(c.due_at).limit(limit))
-        if self.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return [_clock(r) for r in self.session.execute(query).mappings()]
+        breach = select(sla_clocks).where(
+            c.status == OPEN, c.breached_at.is_(None), c.due_at <= now)
+        risk = select(sla_clocks).where(
+            c.status == OPEN, c.at_risk_raised_at.is_(None), c.breached_at.is_(None),
+            c.at_risk_at <= now, c.due_at.is_not(None))
+        found: dict[tuple[str, str], StageClock] = {}
+        for query in (breach.order_by(c.due_at), risk.order_by(c.at_risk_at)):
+            query = query.limit(limit)
+            if self.session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            for r in self.session.execute(query).mappings():
+                found.setdefault((r["ticket_no"], r["stage"]), _clock(r))
+        return sorted(found.values(), key=lambda k: k.due_at)[:limit]
 
     def open_counts(self, now: datetime) -> tuple[list, list]:
         """(at risk, overdue) open clocks counted by (stage, priority, branch): at risk = past

@@ -23,7 +23,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['sku'], ['parts.sku'], ),
     sa.PrimaryKeyConstraint('warehouse', 'sku')
     )
-    # the ledger as it stands (the migration runs with the services stopped)
+    # the ledger's sums as they stand; an instance of an older release still running would
+    # append without its balance, so every parts instance is upgraded together
     op.execute("INSERT INTO stock_balances (warehouse, sku, on_hand, reserved, issued) "
                "SELECT warehouse, sku, SUM(quantity), SUM(reserved), SUM(issued) "
                "FROM stock_ledger GROUP BY warehouse, sku")

@@ -22,7 +22,8 @@ parts = Table(
 )
 
 # Append-only: rows are inserted, never updated or deleted. On hand is the sum of
-# ``quantity``, reserved the sum of ``reserved``, issued the sum of ``issued``.
+# ``quantity``, reserved the sum of ``reserved``, issued the sum of ``issued`` (kept in
+# ``stock_balances`` by the same transaction that appends the row).
 stock_ledger = Table(
     "stock_ledger", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -42,6 +43,18 @@ stock_ledger = Table(
     Column("actor", String(100), nullable=True),
     Index("ix_stock_ledger_warehouse_sku", "warehouse", "sku"),
     Index("ix_stock_ledger_warehouse_created_at", "warehouse", "created_at"),
+)
+
+# Per warehouse and SKU: the ledger's sums (on hand = Σ quantity, reserved = Σ reserved,
+# issued = Σ issued), updated only by ``LedgerRepository.append`` in the transaction that
+# appends the ledger row, so that a position is one row read rather than a sum over the ledger.
+stock_balances = Table(
+    "stock_balances", metadata,
+    Column("warehouse", String(20), primary_key=True),
+    Column("sku", String(40), ForeignKey("parts.sku"), primary_key=True),
+    Column("on_hand", Integer, nullable=False, server_default="0"),
+    Column("reserved", Integer, nullable=False, server_default="0"),
+    Column("issued", Integer, nullable=False, server_default="0"),
 )
 
 # Per warehouse and SKU: an overriding reorder point and whether available stock is at or

@@ -14,7 +14,7 @@ from aftersales.outbox import UnitOfWork
 
 from ..domain import stock
 from ..domain.model import Hold, LedgerEntry, Part, ReorderState, StockPosition
-from .orm import parts, reorder_state, stock_ledger
+from .orm import parts, reorder_state, stock_balances, stock_ledger
 from .requests import BackorderRepository, RequestRepository, TransferRepository
 from .returns import ReturnRepository
 
@@ -63,26 +63,37 @@ class CatalogueRepository:
 
 
 class LedgerRepository:
-    """The stock ledger: append and read, never change."""
+    """The stock ledger: append and read, never change. Positions are read from
+    ``stock_balances``, which ``append`` keeps equal to the ledger's sums."""
 
     def __init__(self, session: Session):
         self.session = session
 
     def append(self, e: LedgerEntry) -> None:
+        """The one write of the ledger: the row and its deltas on the balance, in the caller's
+        transaction (the SKU locked by ``CatalogueRepository.lock``)."""
         self.session.execute(stock_ledger.insert().values(
             warehouse=e.warehouse, sku=e.sku, quantity=e.quantity, kind=e.kind,
             ticket_no=e.ticket_no, serial_no=e.serial_no, event_id=e.event_id,
             created_at=e.created_at, reserved=e.reserved, issued=e.issued,
             request_id=e.request_id, ref=e.ref, note=e.note, actor=e.actor))
+        b = stock_balances.c
+        stmt = dialect_insert(self.session)(stock_balances).values(
+            warehouse=e.warehouse, sku=e.sku, on_hand=e.quantity, reserved=e.reserved,
+            issued=e.issued)
+        self.session.execute(stmt.on_conflict_do_update(
+            index_elements=[b.warehouse, b.sku],
+            set_={"on_hand": b.on_hand + stmt.excluded.on_hand,
+                  "reserved": b.reserved + stmt.excluded.reserved,
+                  "issued": b.issued + stmt.excluded.issued}))
 
     def positions(self, warehouse: str | None = None,
                   skus: list[str] | None = None) -> dict[str, StockPosition]:
         """``sku -> StockPosition`` in one warehouse."""
-        c = stock_ledger.c
-        q = (select(c.sku, func.sum(c.quantity), func.sum(c.reserved), func.sum(c.issued))
-             .where(c.warehouse == warehouse).group_by(c.sku))
+        b = stock_balances.c
+        q = select(b.sku, b.on_hand, b.reserved, b.issued).where(b.warehouse == warehouse)
         if skus is not None:
-            q = q.where(c.sku.in_(sorted(set(skus))))
+            q = q.where(b.sku.in_(sorted(set(skus))))
         return {sku: StockPosition(int(q_), int(r), int(i))
                 for sku, q_, r, i in self.session.execute(q).all()}
 
@@ -90,10 +101,9 @@ class LedgerRepository:
         return self.positions(warehouse, [sku]).get(sku, StockPosition())
 
     def all_positions(self) -> dict[tuple[str, str], StockPosition]:
-        c = stock_ledger.c
+        b = stock_balances.c
         rows = self.session.execute(
-            select(c.warehouse, c.sku, func.sum(c.quantity), func.sum(c.reserved),
-                   func.sum(c.issued)).group_by(c.warehouse, c.sku)).all()
+            select(b.warehouse, b.sku, b.on_hand, b.reserved, b.issued)).all()
         return {(w, s): StockPosition(int(q), int(r), int(i)) for w, s, q, r, i in rows}
 
     def has_entries(self, warehouse: str, sku: str) -> bool:

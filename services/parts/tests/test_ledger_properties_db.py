@@ -2,7 +2,8 @@
 hypothesis draws sequences of warehouse movements, parts requests (auto-approved or
 approved by a manager, served locally, by transfer or by backorder), shipments, job
 completions, returns of unused parts, cancellations, transfer and backorder receipts and QC
-restocks, and after every step the database must satisfy them."""
+restocks, and after every step the database must satisfy them (stock_balances equal to the
+ledger's GROUP BY among them)."""
 from __future__ import annotations
 
 import tempfile
@@ -12,12 +13,13 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from hypothesis import HealthCheck, event, given, settings, strategies as st
+from sqlalchemy import func, select
 
 from aftersales.auth import Principal
 from aftersales.db import make_engine, session_factory
 from aftersales.errors import Conflict
 from aftersales.outbox import make_envelope, outbox, reliability_metadata
-from services.parts.adapters.orm import metadata
+from services.parts.adapters.orm import metadata, stock_balances, stock_ledger
 from services.parts.adapters.repository import CatalogueRepository, PartsUnitOfWork
 from services.parts.bootstrap import bus_for
 from services.parts.domain import model
@@ -67,6 +69,14 @@ def check_invariants(sessions):
     with uow:
         entries = [e for w in sorted(BRANCHES) for e in uow.ledger.between(w, EVER[0], EVER[1])]
         sums = uow.ledger.all_positions()
+        # the balances are the ledger's GROUP BY, row for row
+        c, b = stock_ledger.c, stock_balances.c
+        grouped = uow.session.execute(
+            select(c.warehouse, c.sku, func.sum(c.quantity), func.sum(c.reserved),
+                   func.sum(c.issued)).group_by(c.warehouse, c.sku)).all()
+        balances = uow.session.execute(
+            select(b.warehouse, b.sku, b.on_hand, b.reserved, b.issued)).all()
+        assert sorted(map(tuple, balances)) == sorted(map(tuple, grouped))
         recomputed = model.positions(entries)          # raises if any prefix broke them
         assert recomputed == {k: v for k, v in sums.items()}
         for p in sums.values():

@@ -32,6 +32,8 @@ def _cmd_run(args) -> int:
         msg = "development mode: API keys are signed with the public development secret"
         print(f"aftersales run {args.service}: {msg}", file=sys.stderr)
         logging.getLogger("aftersales").warning(msg)
+    from . import diagnostics
+    diagnostics.install()
     run([service_class(args.service)], conf)
     return 0
 

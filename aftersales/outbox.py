@@ -57,6 +57,23 @@ revoked_keys = Table(
 
 
 
+# Built once (every unit of work writes them): executed with parameters, so SQLAlchemy's
+# compiled-statement cache is hit without building and hashing a new statement per call.
+_OUTBOX_INSERT = outbox.insert()
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim_statement(session: Session):
+    """The inbox's INSERT … ON CONFLICT DO NOTHING of the session's dialect (one per dialect)."""
+    name = session.get_bind().dialect.name
+    stmt = _CLAIMS.get(name)
+    if stmt is None:
+        from .db import dialect_insert
+        stmt = _CLAIMS[name] = dialect_insert(session)(inbox).on_conflict_do_nothing(
+            index_elements=[inbox.c.event_id])
+    return stmt
+
+
 class DuplicateEvent(Exception):
     """The event was processed already (found in the inbox)."""
 
@@ -122,11 +139,10 @@ class UnitOfWork:
                 branch: str | None = None, version: int | None = None) -> Envelope:
         env = make_envelope(self.service, type_, data, ticket_no=ticket_no, branch=branch,
                             version=version)
-        self.session.execute(outbox.insert().values(
-            event_id=str(env.event_id), exchange=f"{self.service}.events", routing_key=type_,
-            body=json.dumps(env.to_json_dict(), ensure_ascii=False), created_at=utcnow(),
-            attempts=0,
-        ))
+        self.session.execute(_OUTBOX_INSERT, {
+            "event_id": str(env.event_id), "exchange": f"{self.service}.events",
+            "routing_key": type_, "body": json.dumps(env.to_json_dict(), ensure_ascii=False),
+            "created_at": utcnow(), "attempts": 0})
         self.published.append(env)
         return env
 
@@ -144,9 +160,9 @@ class UnitOfWork:
         if exchange.endswith(".events") and exchange != PHONE_CENTER_EXCHANGE and \
                 exchange != f"{self.service}.events":
             raise ValueError(f"{self.service} may not publish on {exchange}")
-        self.session.execute(outbox.insert().values(
-            event_id=message_id, exchange=exchange, routing_key=routing_key,
-            body=json.dumps(body, ensure_ascii=False), created_at=utcnow(), attempts=0))
+        self.session.execute(_OUTBOX_INSERT, {
+            "event_id": message_id, "exchange": exchange, "routing_key": routing_key,
+            "body": json.dumps(body, ensure_ascii=False), "created_at": utcnow(), "attempts": 0})
         self.messages.append((exchange, routing_key, message_id))
 
     # -- inbox ----------------------------------------------------------------------------
@@ -160,11 +176,9 @@ class UnitOfWork:
         True when this unit of work recorded the event (first delivery), False when it was
         processed already (on PostgreSQL a concurrent delivery's insert is waited for: False
         once it committed). No savepoint, one round trip."""
-        from .db import dialect_insert
-        stmt = dialect_insert(self.session)(inbox).values(
-            event_id=str(event_id), event_type=event_type, processed_at=utcnow())
-        return self.session.execute(stmt.on_conflict_do_nothing(
-            index_elements=[inbox.c.event_id])).rowcount == 1
+        stmt = _claim_statement(self.session)
+        return self.session.execute(stmt, {"event_id": str(event_id), "event_type": event_type,
+                                           "processed_at": utcnow()}).rowcount == 1
 
     def record_processed(self, event_id: uuid.UUID | str, event_type: str) -> None:
         """Record the event as processed; DuplicateEvent if a concurrent delivery of the same

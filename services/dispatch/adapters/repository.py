@@ -101,8 +101,10 @@ class JobRepository:
         return _job(row) if row else None
 
     def add(self, job: Job, opened_event_id: str) -> None:
-        self.session.execute(jobs.insert().values(
-            **_values(job), opened_event_id=opened_event_id, updated_at=utcnow()))
+        # parameters, not .values(): the statement is compiled once and cached (hot: every
+        # ticket_opened)
+        self.session.execute(jobs.insert(), {**_values(job), "opened_event_id": opened_event_id,
+                                             "updated_at": utcnow()})
         if job.engineer_id and job.status in BUSY_STATES:
             for load in self._workloads.values():
                 if job.engineer_id in load:
@@ -132,11 +134,11 @@ class JobRepository:
             .values(report_reminded_at=at)).rowcount == 1
 
     def add_assignment(self, ticket_no: str, a: Assignment, at: datetime) -> None:
-        self.session.execute(assignments.insert().values(
-            ticket_no=ticket_no, engineer_id=a.engineer.engineer_id if a.engineer else None,
-            escalated_to=a.escalated_to, reason=a.reason,
-            ranking=[c.as_dict() for c in a.ranking]
-            + [{**c.as_dict(), "offered": True} for c in a.offered], decided_at=at))
+        self.session.execute(assignments.insert(), {
+            "ticket_no": ticket_no, "engineer_id": a.engineer.engineer_id if a.engineer else None,
+            "escalated_to": a.escalated_to, "reason": a.reason,
+            "ranking": [c.as_dict() for c in a.ranking]
+            + [{**c.as_dict(), "offered": True} for c in a.offered], "decided_at": at})
 
     def assignments(self, ticket_no: str) -> list[dict]:
         rows = self.session.execute(

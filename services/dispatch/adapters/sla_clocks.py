@@ -47,7 +47,7 @@ class SlaRepository:
         self.session.execute(sla_history.insert(), [_history(c, reason, now) for c in clocks])
 
     def record_history(self, clock: StageClock, reason: str) -> None:
-        self.session.execute(sla_history.insert().values(**_history(clock, reason, utcnow())))
+        self.session.execute(sla_history.insert(), _history(clock, reason, utcnow()))
 
     def save(self, clock: StageClock, expect: StageClock | None = None) -> bool:
         """Write the clock. With ``expect`` (the clock as read) only if the row is still open

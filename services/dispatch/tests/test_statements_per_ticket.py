@@ -18,8 +18,10 @@ from tests.support.fixtures import migrated_database
 
 POLICIES = PolicyBook({})
 BATCH = 16          # @consume_events("aftersales.dispatch.events", batch=16)
-PER_TICKET = 10     # inbox, job?, early events, kept ticket, job, assignment, outbox, clocks? + 2
-PER_BATCH = 3       # BEGIN, the branch's roster (locked), its workload
+# inbox claim, job already?, early events, kept ticket forgotten, job, assignment, outbox,
+# clocks already?, clocks, their first deadlines (it was 24: roster 4x, workload 3x ...)
+PER_TICKET = 10
+PER_BATCH = 3       # BEGIN (SQLite), the branch's roster (locked), its workload
 
 
 def roster(max_jobs: int, n: int = 4) -> list[Engineer]:
@@ -92,3 +94,17 @@ def test_a_batch_decides_as_one_event_at_a_time_and_never_overbooks(database_url
     assert batched == single
     assert batched.count("SH-T900") == BATCH - 4 * max_jobs
     assert all(batched.count(f"SH-T{i:03d}") == max_jobs for i in range(4))
+
+
+
+def test_a_kept_roster_is_read_again_to_take_its_lock_and_after_an_upsert(database_urls):
+    with dispatch(database_urls["dispatch"], roster(max_jobs=1)) as (engine, bus):
+        with bus.uow() as uow, statements(engine) as seen:
+            def reads():
+                return len([s for s in seen if "FROM engineers" in s])
+            first = uow.engineers.of_branch("SH")
+            assert uow.engineers.of_branch("SH") == first and reads() == 1
+            assert uow.engineers.of_branch("SH", lock=True) == first and reads() == 2
+            assert uow.engineers.of_branch("SH") == first and reads() == 2
+            uow.engineers.upsert(Engineer("SH-T100", "新人", "SH", ("fault",)))
+            assert "SH-T100" in [e.engineer_id for e in uow.engineers.of_branch("SH")]

@@ -64,6 +64,10 @@ jobs = Table(
     Column("parts_requests", JSON, nullable=True),
     Index("ix_jobs_branch_status", "branch", "status"),
     Index("ix_jobs_engineer_status", "engineer_id", "status"),
+    # 0007: the timer's questions (JobRepository.awaiting_acceptance: assigned, assigned_at
+    # passed; reports_due: on site, last_report_at passed), each a range scan of the jobs due
+    Index("ix_jobs_status_assigned_at", "status", "assigned_at"),
+    Index("ix_jobs_status_last_report_at", "status", "last_report_at"),
 )
 
 # every assignment decision with the ranking it was made from (reassignments append)

@@ -21,8 +21,12 @@ from .sla_clocks import SlaRepository
 
 
 class EngineerRepository:
+    """The roster. A branch's roster is read once per unit of work (``of_branch``): kept for
+    the transaction, read again only to take its lock and after any ``upsert``."""
+
     def __init__(self, session: Session):
         self.session = session
+        self._rosters: dict[str, tuple[bool, list[Engineer]]] = {}   # branch -> (locked, roster)
 
     def upsert(self, e: Engineer) -> bool:
         """Insert or replace one person; True when new."""
@@ -33,6 +37,7 @@ class EngineerRepository:
                   "shift": calendar_doc(e.shift),
                   "leave": [[a.isoformat(), b.isoformat()] for a, b in e.leave]}
         stmt = dialect_insert(self.session)(engineers).values(**values)
+        self._rosters.clear()
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["engineer_id"],
             set_={k: v for k, v in values.items() if k != "engineer_id"}))
@@ -41,11 +46,17 @@ class EngineerRepository:
     def of_branch(self, branch: str, lock: bool = False) -> list[Engineer]:
         """The branch's roster. ``lock`` takes the rows FOR UPDATE (PostgreSQL), so concurrent
         assignments in one branch queue up and never overbook an engineer (SQLite already
-        serialises writers)."""
-        query = select(engineers).where(engineers.c.branch == branch).order_by(engineers.c.engineer_id)
-        if lock:
-            query = query.with_for_update()
-        return [_engineer(r) for r in self.session.execute(query).mappings()]
+        serialises writers). Read once per unit of work: the rows as read are kept (a lock,
+        once taken, holds until the transaction ends), read again only when ``lock`` is asked
+        and they were read without it."""
+        kept = self._rosters.get(branch)
+        if kept is None or (lock and not kept[0]):
+            query = select(engineers).where(engineers.c.branch == branch).order_by(engineers.c.engineer_id)
+            if lock:
+                query = query.with_for_update()
+            kept = (lock, [_engineer(r) for r in self.session.execute(query).mappings()])
+            self._rosters[branch] = kept
+        return list(kept[1])
 
     def get(self, engineer_id: str) -> Engineer | None:
         row = self.session.execute(
@@ -78,6 +89,9 @@ def _engineer(r) -> Engineer:
 class JobRepository:
     def __init__(self, session: Session):
         self.session = session
+        # workload(keep=True): branch -> {engineer of the branch: busy jobs}, zeros included;
+        # ``add`` counts a new busy job in, ``save`` forgets them all (a status may change)
+        self._workloads: dict[str, dict[str, int]] = {}
 
     def get(self, ticket_no: str, lock: bool = False) -> Job | None:
         query = select(jobs).where(jobs.c.ticket_no == ticket_no)
@@ -87,8 +101,14 @@ class JobRepository:
         return _job(row) if row else None
 
     def add(self, job: Job, opened_event_id: str) -> None:
-        self.session.execute(jobs.insert().values(
-            **_values(job), opened_event_id=opened_event_id, updated_at=utcnow()))
+        # parameters, not .values(): the statement is compiled once and cached (hot: every
+        # ticket_opened)
+        self.session.execute(jobs.insert(), {**_values(job), "opened_event_id": opened_event_id,
+                                             "updated_at": utcnow()})
+        if job.engineer_id and job.status in BUSY_STATES:
+            for load in self._workloads.values():
+                if job.engineer_id in load:
+                    load[job.engineer_id] += 1
 
     def save(self, job: Job, expect: tuple[str, str | None] | None = None) -> bool:
         """Write the job. With ``expect`` = (status, engineer_id) as read, only if the row still
@@ -96,6 +116,7 @@ class JobRepository:
         committed meanwhile; SQLite takes no row locks). True if written."""
         values = _values(job)
         values.pop("ticket_no")
+        self._workloads.clear()
         query = update(jobs).where(jobs.c.ticket_no == job.ticket_no)
         if expect is not None:
             status, engineer_id = expect
@@ -113,11 +134,11 @@ class JobRepository:
             .values(report_reminded_at=at)).rowcount == 1
 
     def add_assignment(self, ticket_no: str, a: Assignment, at: datetime) -> None:
-        self.session.execute(assignments.insert().values(
-            ticket_no=ticket_no, engineer_id=a.engineer.engineer_id if a.engineer else None,
-            escalated_to=a.escalated_to, reason=a.reason,
-            ranking=[c.as_dict() for c in a.ranking]
-            + [{**c.as_dict(), "offered": True} for c in a.offered], decided_at=at))
+        self.session.execute(assignments.insert(), {
+            "ticket_no": ticket_no, "engineer_id": a.engineer.engineer_id if a.engineer else None,
+            "escalated_to": a.escalated_to, "reason": a.reason,
+            "ranking": [c.as_dict() for c in a.ranking]
+            + [{**c.as_dict(), "offered": True} for c in a.offered], "decided_at": at})
 
     def assignments(self, ticket_no: str) -> list[dict]:
         rows = self.session.execute(
@@ -126,15 +147,26 @@ class JobRepository:
             .where(assignments.c.ticket_no == ticket_no).order_by(assignments.c.id)).mappings()
         return [dict(r) for r in rows]
 
-    def workload(self, branch: str) -> dict[str, int]:
+    def workload(self, branch: str, keep: bool = False) -> dict[str, int]:
         """Open (busy) jobs per engineer of the branch, wherever the jobs are (an engineer
-        lent to a neighbouring branch carries those jobs too)."""
-        people = select(engineers.c.engineer_id).where(engineers.c.branch == branch)
-        rows = self.session.execute(
-            select(jobs.c.engineer_id, func.count())
-            .where(jobs.c.status.in_(BUSY_STATES), jobs.c.engineer_id.in_(people))
-            .group_by(jobs.c.engineer_id)).all()
-        return {eng: int(n) for eng, n in rows}
+        lent to a neighbouring branch carries those jobs too); engineers without any are left
+        out.
+
+        ``keep``: read once per unit of work and kept, counting in the jobs this unit of work
+        adds (``add``) until it saves one (``save``: read again). Only for a branch whose
+        roster lock is held (``assigning.decide``): nobody else assigns in it meanwhile."""
+        load = self._workloads.get(branch) if keep else None
+        if load is None:
+            busy = jobs.c.engineer_id == engineers.c.engineer_id
+            rows = self.session.execute(
+                select(engineers.c.engineer_id, func.count(jobs.c.ticket_no))
+                .select_from(engineers.outerjoin(jobs, busy & jobs.c.status.in_(BUSY_STATES)))
+                .where(engineers.c.branch == branch)
+                .group_by(engineers.c.engineer_id)).all()
+            load = {eng: int(n) for eng, n in rows}
+            if keep:
+                self._workloads[branch] = load
+        return {eng: n for eng, n in load.items() if n}
 
     def find(self, branch: str | None = None, status: str | None = None,
              engineer_id: str | None = None, limit: int = 100) -> list[Job]:
@@ -197,8 +229,11 @@ class JobRepository:
             .where(early_events.c.ticket_no == ticket_no)
             .order_by(early_events.c.occurred_at, early_events.c.id)).all()
         if rows and not keep:
-            self.session.execute(early_events.delete().where(early_events.c.ticket_no == ticket_no))
+            self.forget_early(ticket_no)
         return [(t, at, dict(d)) for t, at, d in rows]
+
+    def forget_early(self, ticket_no: str) -> None:
+        self.session.execute(early_events.delete().where(early_events.c.ticket_no == ticket_no))
 
     def purge_early(self, before: datetime) -> int:
         """Forget early events of tickets that never got a job (no visit needed)."""

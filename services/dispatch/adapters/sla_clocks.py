@@ -24,20 +24,30 @@ def _clock_values(c: StageClock) -> dict:
     return values
 
 
+def _history(c: StageClock, reason: str, at: datetime) -> dict:
+    return {"ticket_no": c.ticket_no, "stage": c.stage, "priority": c.priority,
+            "target_seconds": c.target_seconds, "due_at": c.due_at, "at_risk_at": c.at_risk_at,
+            "reason": reason, "changed_at": at}
+
+
 class SlaRepository:
     def __init__(self, session: Session):
         self.session = session
 
     def add(self, clock: StageClock, reason: str) -> None:
-        self.session.execute(sla_clocks.insert().values(**_clock_values(clock),
-                                                        updated_at=utcnow()))
-        self.record_history(clock, reason)
+        self.add_all([clock], reason)
+
+    def add_all(self, clocks: list[StageClock], reason: str) -> None:
+        """Insert the clocks and their first deadlines: one statement per table."""
+        if not clocks:
+            return
+        now = utcnow()
+        self.session.execute(sla_clocks.insert(),
+                             [{**_clock_values(c), "updated_at": now} for c in clocks])
+        self.session.execute(sla_history.insert(), [_history(c, reason, now) for c in clocks])
 
     def record_history(self, clock: StageClock, reason: str) -> None:
-        self.session.execute(sla_history.insert().values(
-            ticket_no=clock.ticket_no, stage=clock.stage, priority=clock.priority,
-            target_seconds=clock.target_seconds, due_at=clock.due_at,
-            at_risk_at=clock.at_risk_at, reason=reason, changed_at=utcnow()))
+        self.session.execute(sla_history.insert(), _history(clock, reason, utcnow()))
 
     def save(self, clock: StageClock, expect: StageClock | None = None) -> bool:
         """Write the clock. With ``expect`` (the clock as read) only if the row is still open

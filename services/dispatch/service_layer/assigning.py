@@ -49,10 +49,18 @@ def _neighbours(uow, policies, branch: str):
 
 def decide(uow, policies, branch: str, priority: str, needs: roster.Needs, site: str,
            now: datetime, exclude=()) -> roster.Assignment:
+    """The branch's roster (locked) and workload are read once per unit of work (the roster
+    lock keeps other assignments in the branch out meanwhile); the neighbouring branches' only
+    when nobody of the branch can take the job (their engineers are offered only then)."""
     people = uow.engineers.of_branch(branch, lock=True)   # serialises the branch
+    load = uow.jobs.workload(branch, keep=True)
+    decision = roster.assign(people, load, needs, now=now, priority=priority, site=site,
+                             exclude=exclude)
+    if decision.assigned or not policies.neighbours(branch):
+        return decision
     near, near_load = _neighbours(uow, policies, branch)
-    return roster.assign(people, uow.jobs.workload(branch), needs, now=now, priority=priority,
-                         site=site, exclude=exclude, neighbours=near, neighbour_workload=near_load)
+    return roster.assign(people, load, needs, now=now, priority=priority, site=site,
+                         exclude=exclude, neighbours=near, neighbour_workload=near_load)
 
 
 def publish_decision(uow, job: model.Job, decision: roster.Assignment, previous: str | None = None,

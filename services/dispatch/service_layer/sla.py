@@ -41,8 +41,7 @@ def open_clocks_in(uow, policies, ticket_no: str, branch: str, priority: str,
         return []
     policy = policies.for_branch(branch)
     clocks = ck.open_clocks(ticket_no, branch, priority, received_at, policy)
-    for c in clocks:
-        uow.sla.add(c, f"opened: priority {priority}")
+    uow.sla.add_all(clocks, f"opened: priority {priority}")
     return clocks
 
 

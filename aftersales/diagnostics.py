@@ -18,8 +18,32 @@ def green_stacks() -> str:
     return f"=== {len(parts)} green threads\n" + "\n".join(parts)
 
 
+def broker_sockets() -> str:
+    """Each AMQP transport of the process: its socket's descriptor, peer, timeout, state."""
+    from amqp.transport import _AbstractTransport
+    lines = []
+    for ob in gc.get_objects():
+        if isinstance(ob, _AbstractTransport):
+            sock = ob.sock
+            try:
+                peer = sock.getpeername() if sock is not None else None
+            except OSError as exc:
+                peer = f"{type(exc).__name__}: {exc}"
+            lines.append(f"transport {id(ob):#x} host={ob.host} connected={ob.connected} "
+                         f"fd={sock.fileno() if sock is not None else None} peer={peer} "
+                         f"timeout={sock.gettimeout() if sock is not None else None}")
+    try:
+        from eventlet import hubs
+        hub = hubs.get_hub()
+        lines.append(f"hub {type(hub).__module__}: read fds {sorted(hub.listeners['read'])}, "
+                     f"write fds {sorted(hub.listeners['write'])}")
+    except Exception as exc:   # diagnostics never fail the process
+        lines.append(f"hub: {exc!r}")
+    return "\n".join(lines)
+
+
 def _dump(signum, frame):
-    sys.stderr.write(green_stacks() + "=== end\n")
+    sys.stderr.write(green_stacks() + "=== sockets\n" + broker_sockets() + "\n=== end\n")
     sys.stderr.flush()
 
 

@@ -48,3 +48,15 @@ def create_revoked_keys(op) -> None:
                     sa.Column("reason", sa.Text(), nullable=True),
                     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
                     sa.PrimaryKeyConstraint("kid"))
+
+
+def create_inbox_prune_index(op) -> None:
+    """``ix_inbox_processed_at``: the relay's prune deletes the ids older than the inbox
+    retention by a range on it, instead of reading the whole inbox every time."""
+    with op.batch_alter_table("inbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inbox_processed_at"), ["processed_at"], unique=False)
+
+
+def drop_inbox_prune_index(op) -> None:
+    with op.batch_alter_table("inbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inbox_processed_at"))

@@ -41,7 +41,7 @@ inbox = Table(
     "inbox", reliability_metadata,
     Column("event_id", String(36), primary_key=True),
     Column("event_type", String(100), nullable=False),
-    Column("processed_at", UTCDateTime(), nullable=False),
+    Column("processed_at", UTCDateTime(), nullable=False, index=True),   # the prune's range
 )
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import event, insert, text
 from services.dispatch.adapters.orm import jobs
 from services.dispatch.adapters.repository import JobRepository
 from services.dispatch.domain.model import ASSIGNED, CLOSED, ON_SITE_STATES
-from services.dispatch.tests.test_sla_query_plans import _plan
 from tests.support.fixtures import migrated_database
+from tests.support.plans import query_plan
 
 NOW = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)
 N = 3000
@@ -61,7 +61,7 @@ def test_the_timer_finds_late_acceptances_and_missing_reports_through_their_inde
                     (lambda r: r.reports_due(cutoff, limit=200),
                      "ix_jobs_status_last_report_at", ON_SITE_STATES)):
                 [statement], found = _asked(engine, factory, question)
-                plan = _plan(engine, *statement)
+                plan = query_plan(engine, *statement)
                 assert index in plan, plan
                 expected = {f"SH-{i:08d}" for i in range(N) if i % 10 in (0, 1)
                             and (i % 7) * 10 >= 45}

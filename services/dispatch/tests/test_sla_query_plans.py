@@ -9,6 +9,7 @@ from sqlalchemy import event, insert, text
 from services.dispatch.adapters.orm import sla_clocks
 from services.dispatch.adapters.sla_clocks import SlaRepository
 from tests.support.fixtures import migrated_database
+from tests.support.plans import query_plan
 
 NOW = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)   # the last evening of a year, UTC
 
@@ -45,13 +46,6 @@ def _statements_of_due(engine, factory) -> tuple[list[str], list]:
     return seen, due
 
 
-def _plan(engine, statement, parameters) -> str:
-    statement = statement.replace(" FOR UPDATE SKIP LOCKED", "")
-    prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
-    with engine.connect() as c:
-        return " ".join(str(r[-1]) for r in c.exec_driver_sql(prefix + statement, parameters).all())
-
-
 def test_the_due_clocks_are_found_through_the_timer_indexes(database_urls):
     with migrated_database(database_urls["dispatch"], "dispatch") as (engine, factory):
         _fill(engine)
@@ -61,7 +55,7 @@ def test_the_due_clocks_are_found_through_the_timer_indexes(database_urls):
                     c.execute(text("ANALYZE"))
             statements, due = _statements_of_due(engine, factory)
             assert len(statements) == 2
-            plans = [_plan(engine, *s) for s in statements]
+            plans = [query_plan(engine, *s) for s in statements]
             assert "ix_sla_clocks_breach_due" in plans[0], plans[0]
             assert "ix_sla_clocks_risk_due" in plans[1], plans[1]
             # the answer: every unbreached clock whose deadline or at-risk mark has passed

@@ -28,6 +28,14 @@ class ComplaintRepository(Repository):
         row = self.session.execute(q.with_for_update() if lock else q).mappings().first()
         return _complaint(row) if row else None
 
+    def claim(self, complaint_id: str) -> Complaint | None:
+        """The complaint, locked, for the scheduler: on PostgreSQL None while another
+        transaction holds it (SKIP LOCKED: another scheduler escalating it, or a person
+        changing it; the next pass sees it again)."""
+        row = self.session.execute(self.skip_locked(
+            select(complaints).where(complaints.c.complaint_id == complaint_id))).mappings().first()
+        return _complaint(row) if row else None
+
     def save(self, c: Complaint) -> None:
         self.session.execute(update(complaints).where(complaints.c.complaint_id == c.complaint_id)
                              .values(owner=c.owner, deadline=c.deadline, status=c.status,
@@ -43,11 +51,11 @@ class ComplaintRepository(Repository):
         return [_complaint(r) for r in self.session.execute(q).mappings().all()]
 
     def overdue(self, now: datetime, max_level: int, limit: int = 200) -> list[str]:
-        return [r[0] for r in self.session.execute(
+        return [r[0] for r in self.session.execute(self.skip_locked(
             select(complaints.c.complaint_id).where(
                 complaints.c.status == OPEN, complaints.c.deadline <= now,
                 complaints.c.escalation_level < max_level)
-            .order_by(complaints.c.deadline).limit(limit)).all()]
+            .order_by(complaints.c.deadline).limit(limit))).all()]
 
     def touching(self, branch: str, start: datetime, end: datetime) -> list[Complaint]:
         def between(c):

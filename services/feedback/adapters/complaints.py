@@ -51,11 +51,12 @@ class ComplaintRepository(Repository):
         return [_complaint(r) for r in self.session.execute(q).mappings().all()]
 
     def overdue(self, now: datetime, max_level: int, limit: int = 200) -> list[str]:
-        return [r[0] for r in self.session.execute(self.skip_locked(
+        """Open complaints past their deadline; not locked: the escalation claims each."""
+        return [r[0] for r in self.session.execute(
             select(complaints.c.complaint_id).where(
                 complaints.c.status == OPEN, complaints.c.deadline <= now,
                 complaints.c.escalation_level < max_level)
-            .order_by(complaints.c.deadline).limit(limit))).all()]
+            .order_by(complaints.c.deadline).limit(limit)).all()]
 
     def touching(self, branch: str, start: datetime, end: datetime) -> list[Complaint]:
         def between(c):

@@ -47,10 +47,10 @@ class SurveyRepository(Repository):
         return [_survey(r) for r in rows]
 
     def due(self, now: datetime, limit: int = 200) -> list[Survey]:
-        """Surveys with a reminder or their expiry due at ``now``, earliest first; on
-        PostgreSQL without those another scheduler holds (SKIP LOCKED)."""
-        rows = self.session.execute(self.skip_locked(
-            select(surveys).where(*_due(now)).order_by(surveys.c.next_due_at).limit(limit))
+        """Surveys with a reminder or their expiry due at ``now``, earliest first. Not
+        locked (the read ends before the work starts): each unit of work claims its survey."""
+        rows = self.session.execute(
+            select(surveys).where(*_due(now)).order_by(surveys.c.next_due_at).limit(limit)
         ).mappings().all()
         return [_survey(r) for r in rows]
 

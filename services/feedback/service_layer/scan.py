@@ -7,7 +7,8 @@ Several instances on one PostgreSQL database run their schedulers at once: each 
 first claims its row (the survey, complaint or plan) ``FOR UPDATE SKIP LOCKED`` and checks it
 is still due, so a row another scheduler is working on is skipped, not waited for, and one
 it has done is due no more: each reminder, expiry, escalation and plan run happens once
-(``services/feedback/tests/test_two_schedulers.py``). The lists themselves skip the rows held too."""
+(``tests/test_two_schedulers.py``). The lists are not locked: their read ends before the
+work starts, so two schedulers list the same rows and share them out by those claims."""
 from __future__ import annotations
 
 import dataclasses

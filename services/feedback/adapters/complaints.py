@@ -28,6 +28,14 @@ class ComplaintRepository(Repository):
         row = self.session.execute(q.with_for_update() if lock else q).mappings().first()
         return _complaint(row) if row else None
 
+    def claim(self, complaint_id: str) -> Complaint | None:
+        """The complaint, locked, for the scheduler: on PostgreSQL None while another
+        transaction holds it (SKIP LOCKED: another scheduler escalating it, or a person
+        changing it; the next pass sees it again)."""
+        row = self.session.execute(self.skip_locked(
+            select(complaints).where(complaints.c.complaint_id == complaint_id))).mappings().first()
+        return _complaint(row) if row else None
+
     def save(self, c: Complaint) -> None:
         self.session.execute(update(complaints).where(complaints.c.complaint_id == c.complaint_id)
                              .values(owner=c.owner, deadline=c.deadline, status=c.status,
@@ -43,6 +51,7 @@ class ComplaintRepository(Repository):
         return [_complaint(r) for r in self.session.execute(q).mappings().all()]
 
     def overdue(self, now: datetime, max_level: int, limit: int = 200) -> list[str]:
+        """Open complaints past their deadline; not locked: the escalation claims each."""
         return [r[0] for r in self.session.execute(
             select(complaints.c.complaint_id).where(
                 complaints.c.status == OPEN, complaints.c.deadline <= now,

@@ -20,6 +20,10 @@ def _survey(row) -> Survey:
                     reminders_sent=row["reminders_sent"] or 0)
 
 
+def _due(now: datetime) -> tuple:
+    return surveys.c.next_due_at.is_not(None), surveys.c.next_due_at <= now
+
+
 class SurveyRepository(Repository):
     def add(self, s: Survey, next_due_at: datetime | None, source_event_id: str | None = None) -> None:
         self.session.execute(surveys.insert().values(
@@ -43,10 +47,21 @@ class SurveyRepository(Repository):
         return [_survey(r) for r in rows]
 
     def due(self, now: datetime, limit: int = 200) -> list[Survey]:
+        """Surveys with a reminder or their expiry due at ``now``, earliest first. Not
+        locked (the read ends before the work starts): each unit of work claims its survey."""
         rows = self.session.execute(
-            select(surveys).where(surveys.c.next_due_at.is_not(None), surveys.c.next_due_at <= now)
-            .order_by(surveys.c.next_due_at).limit(limit)).mappings().all()
+            select(surveys).where(*_due(now)).order_by(surveys.c.next_due_at).limit(limit)
+        ).mappings().all()
         return [_survey(r) for r in rows]
+
+    def claim(self, survey_id: str, now: datetime) -> Survey | None:
+        """The survey, locked until the unit of work ends, if it is still due at ``now``;
+        None if not (done meanwhile) or, on PostgreSQL, if another transaction holds it
+        (SKIP LOCKED: another scheduler is raising its reminder or expiry)."""
+        row = self.session.execute(self.skip_locked(
+            select(surveys).where(surveys.c.survey_id == survey_id, *_due(now)))
+        ).mappings().first()
+        return _survey(row) if row else None
 
     def mark_reminded(self, survey_id: str, reminders_sent: int, next_due_at) -> bool:
         r = self.session.execute(update(surveys).where(

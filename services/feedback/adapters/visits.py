@@ -76,6 +76,13 @@ class PlanRepository(Repository):
             self.session.execute(visit_plans.insert().values(plan_id=plan_id,
                                                              definition=definition, updated_at=now))
 
+    def claim(self, plan_id: str) -> bool:
+        """Lock the plan's row until the unit of work ends (a run of it): False if there is no
+        such plan or, on PostgreSQL, while another transaction holds it (SKIP LOCKED: another
+        scheduler is running it)."""
+        return self.session.execute(self.skip_locked(
+            select(visit_plans.c.plan_id).where(visit_plans.c.plan_id == plan_id))).first() is not None
+
     def ran(self, plan_id: str, year: int) -> bool:
         return self.session.execute(select(plan_runs.c.plan_id).where(
             plan_runs.c.plan_id == plan_id, plan_runs.c.year == year)).first() is not None

@@ -1,7 +1,14 @@
 """The scheduler's pass (the service's timer): survey reminders and expiry, overdue
 complaints' escalation, seasonal and annual visit plans. :func:`run` lists the work, each in
 a read of its own, and hands each item to the bus as a command: one unit of work per item,
-as before. Idempotent: a second pass at the same time does nothing."""
+as before. Idempotent: a second pass at the same time does nothing.
+
+Several instances on one PostgreSQL database run their schedulers at once: each unit of work
+first claims its row (the survey, complaint or plan) ``FOR UPDATE SKIP LOCKED`` and checks it
+is still due, so a row another scheduler is working on is skipped, not waited for, and one
+it has done is due no more: each reminder, expiry, escalation and plan run happens once
+(``tests/test_two_schedulers.py``). The lists are not locked: their read ends before the
+work starts, so two schedulers list the same rows and share them out by those claims."""
 from __future__ import annotations
 
 import dataclasses
@@ -52,9 +59,17 @@ def run(bus, now: datetime | None = None) -> dict:
     return {kind: n for kind, n in done.items() if n}
 
 
-def expire_survey(uow, cmd: commands.ExpireSurvey) -> int:
-    s, now = cmd.survey, cmd.now
-    if not uow.surveys.mark_expired(s.survey_id, now):
+def _claimed(uow, survey: model.Survey, now: datetime, action: tuple, settings: Settings):
+    """The survey, locked, if ``action`` is still what is due for it at ``now``: None when
+    another scheduler holds it (PostgreSQL, SKIP LOCKED) or did it already."""
+    s = uow.surveys.claim(survey.survey_id, now)
+    return s if s is not None and s.due_action(now, settings.reminder_days) == action else None
+
+
+def expire_survey(uow, cmd: commands.ExpireSurvey, settings: Settings) -> int:
+    now = cmd.now
+    s = _claimed(uow, cmd.survey, now, (model.EXPIRE, 0), settings)
+    if s is None or not uow.surveys.mark_expired(s.survey_id, now):
         return 0
     uow.publish("survey_expired", {"ticket_no": s.ticket_no, "survey_id": s.survey_id,
                                    "expired_at": now.isoformat()},
@@ -63,7 +78,10 @@ def expire_survey(uow, cmd: commands.ExpireSurvey) -> int:
 
 
 def remind_survey(uow, cmd: commands.RemindSurvey, settings: Settings) -> int:
-    s, n = cmd.survey, cmd.reminder_no
+    n = cmd.reminder_no
+    s = _claimed(uow, cmd.survey, cmd.now, (model.REMIND, n), settings)
+    if s is None:
+        return 0
     after = dataclasses.replace(s, reminders_sent=n)
     if not uow.surveys.mark_reminded(s.survey_id, n, after.next_due_at(settings.reminder_days)):
         return 0
@@ -75,7 +93,7 @@ def remind_survey(uow, cmd: commands.RemindSurvey, settings: Settings) -> int:
 
 def escalate_complaint(uow, cmd: commands.EscalateComplaint) -> int:
     now = cmd.now
-    c = uow.complaints.get(cmd.complaint_id)
+    c = uow.complaints.claim(cmd.complaint_id)
     if c is None or not c.due_escalation(now):
         return 0
     level, to = c.escalate(now)
@@ -89,7 +107,8 @@ def escalate_complaint(uow, cmd: commands.EscalateComplaint) -> int:
 
 
 def run_plan(uow, cmd: commands.RunVisitPlan) -> int:
-    """A plan's visits for the year, unless this year's run happened already."""
-    if uow.plans.ran(cmd.plan.plan_id, cmd.year):
+    """A plan's visits for the year, unless this year's run happened already or another
+    scheduler is running the plan now (its row locked)."""
+    if not uow.plans.claim(cmd.plan.plan_id) or uow.plans.ran(cmd.plan.plan_id, cmd.year):
         return 0
     return schedule(uow, cmd.plan, cmd.year, cmd.now)

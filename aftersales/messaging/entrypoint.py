@@ -66,6 +66,7 @@ class RawQueueConsumer(QueueConsumer):
     and the consumers are idempotent, so the ack is dropped with a log line."""
 
     availability = Availability()
+    _consuming = None   # (kombu connection, its AMQP connection) the consumers were set up on
 
     @property
     def prefetch_count(self):
@@ -83,14 +84,32 @@ class RawQueueConsumer(QueueConsumer):
         return self._consumers.values()
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self._consuming = (connection, connection._connection)   # kombu's and the AMQP one
         self.availability.consumer_connected = True
         super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def on_iteration(self):
+        """Before every ``drain_events`` (at least once a second): fail the consume loop if the
+        connection the consumers live on is gone, so that kombu reconnects *with* them.
+
+        A failed write (an acknowledgement on a connection whose node died) marks the AMQP
+        transport disconnected before the reader sees the socket close; kombu's
+        ``Connection.connection`` then silently opens a new connection on the next
+        ``drain_events`` or heartbeat check, one with no channel and no consumer, and the
+        service would wait on it for ever (seen with a node killed in a cluster)."""
+        if self._consuming is not None and not self.should_stop:
+            conn, amqp_conn = self._consuming
+            if conn._connection is not amqp_conn or not amqp_conn.connected:
+                self._consuming = None
+                raise ConnectionError("the connection the consumers were on is gone")
+        super().on_iteration()
 
     def on_connection_error(self, exc, interval):
         self.availability.consumer_connected = False
         super().on_connection_error(exc, interval)
 
     def on_connection_revived(self):
+        self._consuming = None
         self.availability.consumer_connected = False   # until the consumers are set up again
 
     def _on_raw_message(self, provider, message):

@@ -52,13 +52,15 @@ def burst(uri: str, n: int, assigned: bool, timeout: float, label: str) -> dict:
 
 def _repeats(node, database, services, n, repeats, assigned, timeout, label, engineers=120,
              prepare=None):
-    """``repeats`` bursts, each on a fresh vhost and fresh databases."""
+    """``repeats`` bursts one after the other on one system (fresh vhost and databases for
+    the scenario; each burst has a source of its own, so its counts are its own, and the
+    database grows by ``n`` tickets a burst)."""
     runs = []
-    for k in range(repeats):
-        stack = Stack(node.vhost(), database, services, engineers=engineers).prepare()
-        try:
-            extra = prepare(stack) if prepare else {}
-            stack.start()
+    stack = Stack(node.vhost(), database, services, engineers=engineers).prepare()
+    try:
+        extra = prepare(stack) if prepare else {}
+        stack.start()
+        for k in range(repeats):
             res = burst(stack.system.env["AMQP_URI"], n, assigned, timeout, label)
             res.update(extra)
             res["alive"] = stack.alive()
@@ -66,9 +68,9 @@ def _repeats(node, database, services, n, repeats, assigned, timeout, label, eng
             key = "assigned_per_s" if assigned else "tickets_per_s"
             progress(f"  {label} repeat {k + 1}/{repeats}: {res[key]}/s"
                      + ("" if res["complete"] else " (timed out)"))
-        finally:
-            stack.close()
-            node.drop_vhosts()
+    finally:
+        stack.close()
+        node.drop_vhosts()
     return runs
 
 

@@ -54,13 +54,13 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--timeout", type=float, default=120,
                     help="seconds a repeat may take before it ends 'not met' (default 120)")
     ap.add_argument("--storm", type=int, default=10000, help="requests at once (default 10000)")
-    ap.add_argument("--storm-timeout", type=float, default=60,
-                    help="seconds the storm may take before it ends 'not met' (default 60)")
+    ap.add_argument("--storm-timeout", type=float, default=30,
+                    help="seconds the storm may take before it ends 'not met' (default 30: the target)")
     ap.add_argument("--rates", default="20,50,100", help="paced rates, requests/s (default 20,50,100)")
-    ap.add_argument("--paced-seconds", type=float, default=15,
-                    help="seconds each paced rate is held (default 15; the target says 60)")
-    ap.add_argument("--drain", type=float, default=20,
-                    help="seconds a paced run may take to catch up afterwards (default 20)")
+    ap.add_argument("--paced-seconds", type=float, default=10,
+                    help="seconds each paced rate is held (default 10; the target says 60)")
+    ap.add_argument("--drain", type=float, default=10,
+                    help="seconds a paced run may take to catch up afterwards (default 10)")
     ap.add_argument("--sla-clocks", default="28600,100000",
                     help="open clocks for the tick time (default 28600,100000; the last one is "
                          "also used for the breach lateness)")

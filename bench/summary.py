@@ -87,9 +87,13 @@ def rows(docs: dict) -> list[tuple]:
         to, ta = d.get("seconds_to_all_opened"), d.get("seconds_to_all_assigned")
         doubled = (i.get("doubled_requests", 0) + i.get("doubled_ticket_no", 0)
                    + i.get("assigned_twice", 0))
+        # a storm cut off at its timeout has requests not answered *yet*: not "lost"
+        unanswered = (f"{i.get('lost')} lost" if d.get("complete")
+                      else f"stopped at {_s(d.get('seconds_waited'))}: {i.get('lost')} not "
+                           "answered yet")
         fig = (f"all opened {_s(to)}, all assigned {_s(ta)} "
                f"({d.get('opened')}/{n} opened, {d.get('assigned')}/{n} assigned; "
-               f"{i.get('lost')} lost, {doubled} doubled)")
+               f"{unanswered}, {doubled} doubled)")
         base = ((d.get("baseline") or {}).get("msg_per_s") or {}).get("median")
         rat = f"{n / to / base:.4f} (opened)" if to and base else "–"
         ok = ta is not None and ta <= 30 and i.get("lost") == 0 and doubled == 0

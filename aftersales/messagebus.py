@@ -58,8 +58,10 @@ class MessageBus:
     def __init__(self, uow: Callable[[], Any], *, events: Mapping[str, Handler] | None = None,
                  commands: Mapping[type, Handler] | None = None,
                  errors: Mapping[type[BaseException], Callable[[BaseException], BaseException]]
-                 | None = None, **dependencies):
+                 | None = None, before_batch: Callable[[Any, list], None] | None = None,
+                 **dependencies):
         self.uow = uow                       # a factory: a new unit of work per message
+        self.before_batch = before_batch     # (uow, envelopes): first in a batch's unit of work
         self.events = dict(events or {})
         self.commands = dict(commands or {})
         self.errors = dict(errors or {})
@@ -88,11 +90,15 @@ class MessageBus:
 
     def handle_events(self, envs) -> list[Any]:
         """Run several events in ONE unit of work: per event the inbox check and record, then
-        its handler, in order; one commit for all. Returns the per-event results (None for a
+        its handler, in order; one commit for all (``before_batch`` first, when the bus has
+        one: a service whose handlers lock rows takes the whole batch's locks there in one
+        order, so two batches never wait on each other in a cycle). Returns the per-event results (None for a
         duplicate or an ignored type). If anything raises, nothing of the batch is committed;
         the caller (``@consume_events(queue, batch=N)``) then handles each event alone."""
         results: list[Any] = []
         with self.uow() as uow:
+            if self.before_batch is not None:   # e.g. take the batch's locks in one order
+                self.before_batch(uow, list(envs))
             for env in envs:
                 handler = self.events.get(env.type)
                 if handler is None:

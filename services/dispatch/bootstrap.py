@@ -7,6 +7,8 @@ domain's errors become which of the platform's.
   function, body class and roles; :func:`jobs.act` runs them all), the dispatcher's manual
   assignment, waiting on the customer, the roster, and the SLA timer's duties.
 - ``ERRORS``: a step the job's state does not allow is a conflict (409).
+- A batch of events takes the roster locks of all its branches first, in branch order
+  (``assigning.lock_rosters_of_batch``): the lock order is roster, job, clocks.
 
 Every handler gets the branches' SLA policies (``policies``, always: the clocks always run)
 and the service's settings (``settings``) when it names them.
@@ -74,4 +76,5 @@ def bus_for(session_factory, *, unit_of_work=None, policies=None, **settings) ->
 
 def _bus(uow, settings: dict, policies: PolicyBook | None = None) -> MessageBus:
     return MessageBus(uow, events=EVENTS, commands=COMMANDS, errors=ERRORS,
+                      before_batch=assigning.lock_rosters_of_batch,
                       policies=policies or PolicyBook(settings), settings=settings)

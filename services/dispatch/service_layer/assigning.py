@@ -31,6 +31,15 @@ def lock_roster(uow, branch: str | None) -> None:
         uow.engineers.of_branch(branch, lock=True)
 
 
+def lock_rosters_of_batch(uow, envs) -> None:
+    """Before a batch of events: the roster lock of every branch they name, in branch order.
+    Taken one event at a time instead, two batches holding SH and HZ would each wait for the
+    other's (a deadlock on PostgreSQL: the batch fails after ``deadlock_timeout`` and every
+    message runs again alone). The rosters read here are kept by the unit of work."""
+    for branch in sorted({env.branch for env in envs if env.branch}):
+        lock_roster(uow, branch)
+
+
 def lock_branch_of(uow, ticket_no: str) -> None:
     """Before locking a job that may be reassigned: its branch's roster lock (the lock order:
     roster, then job, then clocks)."""

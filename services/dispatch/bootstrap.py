@@ -8,19 +8,21 @@ domain's errors become which of the platform's.
   assignment, waiting on the customer, the roster, and the SLA timer's duties.
 - ``ERRORS``: a step the job's state does not allow is a conflict (409).
 
-Every handler gets the branches' SLA policies (``policies``, always: the clocks always run)
-and the service's settings (``settings``) when it names them.
+Every handler gets the branches' SLA policies (``policies``, always: the clocks always run),
+the service's settings (``settings``) and the evidence store (``evidence``: photos and
+signatures, ``adapters/evidence.py``) when it names them.
 """
 from __future__ import annotations
 
 from aftersales.errors import Conflict
 from aftersales.messagebus import MessageBus
 
+from .adapters.evidence import evidence_for
 from .adapters.policies import PolicyBook
 from .adapters.repository import DispatchUnitOfWork
 from .domain import model
-from .service_layer import (assigning, commands, ending, jobs, opening, parts_progress, roster,
-                            sla, timeouts)
+from .service_layer import (assigning, commands, ending, evidence, jobs, opening,
+                            parts_progress, roster, sla, timeouts)
 
 EVENTS = {
     "ticket_opened": opening.on_ticket_opened,
@@ -41,6 +43,7 @@ COMMANDS = {
     # the engineer's steps: AcceptJob, DeclineJob, SetAppointment, SetOut, CheckIn, Diagnose,
     # IssueQuote, DecideQuote, CompleteJob, SignOff, ReportProgress, RequestParts
     **{step: jobs.act for step in jobs.STEPS},
+    commands.UploadPhoto: evidence.upload_photo,
     commands.AssignJob: assigning.assign,
     commands.WaitOnCustomer: sla.pause,
     commands.Resume: sla.resume,
@@ -74,4 +77,5 @@ def bus_for(session_factory, *, unit_of_work=None, policies=None, **settings) ->
 
 def _bus(uow, settings: dict, policies: PolicyBook | None = None) -> MessageBus:
     return MessageBus(uow, events=EVENTS, commands=COMMANDS, errors=ERRORS,
-                      policies=policies or PolicyBook(settings), settings=settings)
+                      policies=policies or PolicyBook(settings), settings=settings,
+                      evidence=evidence_for(settings))

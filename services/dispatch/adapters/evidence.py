@@ -16,12 +16,17 @@ table (:mod:`.orm`), not here.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from aftersales.config import var_dir
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024          # 8 MiB per image (DISPATCH_EVIDENCE_MAX_BYTES)
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -129,12 +134,46 @@ class FileStore:
 
 
 def store_for(settings: dict) -> EvidenceStore:
-    """The store the settings name: the directory ``evidence_dir`` (``DISPATCH_EVIDENCE_DIR``;
-    default ``<AFTERSALES_VAR_DIR>/evidence``)."""
-    root = settings.get("evidence_dir") or os.path.join(
-        os.environ.get("AFTERSALES_VAR_DIR", "var"), "evidence")
+    """The store the settings name: the directory ``evidence_dir`` (``DISPATCH_EVIDENCE_DIR``);
+    left empty, ``evidence/`` beside the SQLite database file, or ``<var>/evidence``
+    (``AFTERSALES_VAR_DIR``) for another database."""
+    root = settings.get("evidence_dir")
+    if not root:
+        url = str(settings.get("database_url") or "")
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            root = os.path.join(os.path.dirname(url[len("sqlite:///"):]) or ".", "evidence")
+        else:
+            root = os.path.join(var_dir(), "evidence")
     return FileStore(root)
 
 
 def max_bytes(settings: dict) -> int:
     return int(settings.get("evidence_max_bytes") or DEFAULT_MAX_BYTES)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The store and the limit, as the service's handlers get them (``evidence``)."""
+    store: EvidenceStore
+    limit: int = DEFAULT_MAX_BYTES
+
+    def keep(self, data: bytes, field: str) -> tuple[str, str]:
+        """``data`` checked (EvidenceRejected naming ``field``) and stored: (sha256, type)."""
+        kind = check(data, field, self.limit)
+        return self.store.put(data), kind
+
+
+def evidence_for(settings: dict) -> Evidence:
+    return Evidence(store_for(settings), max_bytes(settings))
+
+
+def from_data_url(url: str, field: str) -> bytes:
+    """The bytes of a ``data:image/...;base64,...`` URL (a canvas's ``toDataURL()``); its
+    declared type is not trusted (:func:`check` sniffs the bytes)."""
+    head, sep, payload = url.partition(",")
+    if not sep or not head.startswith("data:") or not head.endswith(";base64"):
+        raise EvidenceRejected(400, field, "must be a data URL: data:image/png;base64,...")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise EvidenceRejected(400, field, "is not valid base64") from None

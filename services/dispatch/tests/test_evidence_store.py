@@ -97,3 +97,20 @@ def test_the_store_of_the_settings(tmp_path):
     assert isinstance(store, ev.FileStore) and store.root == tmp_path / "ev"
     assert ev.max_bytes({}) == 8 * 1024 * 1024
     assert ev.max_bytes({"evidence_max_bytes": 1000}) == 1000
+
+
+def test_left_unset_the_images_go_beside_the_sqlite_file(tmp_path):
+    store = ev.store_for({"evidence_dir": "", "database_url": f"sqlite:///{tmp_path}/dispatch.db"})
+    assert store.root == tmp_path / "evidence"
+    store = ev.store_for({"database_url": "postgresql://x@h/d"})
+    assert store.root.name == "evidence"
+
+
+def test_a_data_url_gives_its_bytes_and_a_bad_one_is_refused_by_name():
+    import base64
+    url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert ev.from_data_url(url, "signature") == PNG
+    for bad in ("iVBORw0KGgo=", "data:image/png,rawtext", "data:image/png;base64,***"):
+        with pytest.raises(ev.EvidenceRejected) as exc:
+            ev.from_data_url(bad, "signature")
+        assert (exc.value.status, exc.value.field) == (400, "signature")

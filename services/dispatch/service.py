@@ -215,10 +215,12 @@ class DispatchService(BaseService):
         return self._view(request, evidence.list_evidence, ticket_no)
 
     @http("GET", "/api/v1/jobs/<string:ticket_no>/evidence/<string:sha256>")
-    @documented(route=EVIDENCE_ROUTE, media=IMAGES, errors=(304,))
+    @documented(route=EVIDENCE_ROUTE, media=IMAGES)
     def get_evidence(self, request, ticket_no, sha256):
-        """One image of the job, its bytes with their type (Cache-Control: private; the ETag
-        is the sha256, If-None-Match answers 304)."""
+        """One image of the job: its bytes, with their content type.
+
+        Cache-Control: private (immutable: the id is the hash of the bytes); the ETag is the
+        sha256, and a request with that If-None-Match answers 304 without a body."""
         found = {}
 
         @json_api(EVIDENCE_ROUTE)

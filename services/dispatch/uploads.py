@@ -35,7 +35,7 @@ def read_upload(request, field: str, limit: int) -> tuple[bytes, dict]:
         if upload is None:
             raise EvidenceRejected(400, field, f"is missing: send the image as the form's "
                                                f"file field `{field}`")
-        data = upload.read(limit + 1)
+        data = upload.read()             # bounded: the form is at most limit + slack
         return data, {k: v for k in META if (v := request.form.get(k))}
     except RequestEntityTooLarge:
         raise too_large(length or bound + 1, field, limit) from None

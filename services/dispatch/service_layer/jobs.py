@@ -36,7 +36,8 @@ def publish(uow, job: model.Job, type_: str, data: dict) -> None:
                 branch=job.branch)
 
 
-# -- the steps: (uow, policies, principal, job, body, now) -> the engineer reassigned to or None
+# -- the steps: (uow, policies, principal, job, body, now[, proof]) -> the engineer reassigned to
+# or None (``proof``: the evidence store, for the steps marked ``keeps_evidence``)
 def accept(uow, policies, principal, job: model.Job, data, now: datetime):
     job.accept(now)
     publish(uow, job, "job_accepted", {"engineer_id": job.engineer_id, "accepted_at": now})

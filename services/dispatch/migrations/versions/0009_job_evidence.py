@@ -4,8 +4,8 @@ store, by SHA-256); jobs.signed_by: who signed the work off
 Revision ID: 0009
 Revises: 0008
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 TZ = sa.DateTime(timezone=True)
 

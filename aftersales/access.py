@@ -40,6 +40,9 @@ ROUTES: dict[str, dict[tuple[str, str], tuple[str, ...] | str]] = {
         ("GET", "/api/v1/jobs"): EVERYONE,
         ("GET", "/api/v1/jobs/{ticket_no}"): EVERYONE,
         ("GET", "/api/v1/jobs/{ticket_no}/sla"): EVERYONE,
+        ("GET", "/api/v1/jobs/{ticket_no}/evidence"): EVERYONE,
+        ("GET", "/api/v1/jobs/{ticket_no}/evidence/{sha256}"): EVERYONE,
+        ("POST", "/api/v1/jobs/{ticket_no}/photos"): JOB_ACTORS,
         ("POST", "/api/v1/jobs/{ticket_no}/assign"): ("dispatcher", "manager"),
         **{("POST", f"/api/v1/jobs/{{ticket_no}}/{action}"): JOB_ACTORS
            for action in ("accept", "decline", "appointment", "en-route", "check-in",

@@ -31,6 +31,8 @@
 | ``DISPATCH_SLA_TIMER_INTERVAL`` | ``1.0`` seconds between scans for due SLA clocks, acceptance timeouts and missing reports |
 | ``DISPATCH_ACCEPT_TIMEOUT_MINUTES`` | ``30``: an assigned job not accepted within this is reassigned |
 | ``DISPATCH_REPORT_INTERVAL_HOURS`` | ``24``: a job on site without a progress report for this long raises a reminder |
+| ``DISPATCH_EVIDENCE_DIR`` | empty: ``evidence/`` beside dispatch's SQLite file (``<var>/evidence``), or ``<var>/evidence`` on PostgreSQL: where dispatch keeps the jobs' photos and signatures (by SHA-256; docs/dispatch.md#evidence) |
+| ``DISPATCH_EVIDENCE_MAX_BYTES`` | ``8388608`` (8 MiB): the largest photo or signature image accepted |
 """
 from __future__ import annotations
 
@@ -191,6 +193,8 @@ def service_config(service: str, env=os.environ, **overrides) -> dict:
             "sla_timer_interval": float(env.get("DISPATCH_SLA_TIMER_INTERVAL", "1.0")),
             "accept_timeout_minutes": float(env.get("DISPATCH_ACCEPT_TIMEOUT_MINUTES", "30")),
             "report_interval_hours": float(env.get("DISPATCH_REPORT_INTERVAL_HOURS", "24")),
+            "evidence_dir": env.get("DISPATCH_EVIDENCE_DIR", ""),
+            "evidence_max_bytes": int(env.get("DISPATCH_EVIDENCE_MAX_BYTES") or 8 * 1024 * 1024),
         },
     }
     for key, value in overrides.items():

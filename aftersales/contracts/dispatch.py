@@ -3,7 +3,7 @@ assignment to the sign-off, the parts it asks for, and the SLA clocks."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -13,6 +13,27 @@ from .common import Category, DiagnosisCause, PartLine, Priority, Schema, SlaSta
 SOURCE = "dispatch"
 
 EscalationLevel = Literal["supervisor", "general_manager"]
+
+
+# --------------------------------------------------------------------------------------
+# The job's evidence, referenced from the events (the bytes stay with dispatch:
+# GET /api/v1/jobs/{ticket_no}/evidence/{sha256}, for keys of the job's branch)
+# --------------------------------------------------------------------------------------
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
+                              description="SHA-256 of the bytes (hex): the id")]
+ImageType = Literal["image/jpeg", "image/png", "image/webp"]
+
+
+class PhotoRef(Schema):
+    sha256: Sha256
+    content_type: ImageType
+    size: int = Field(ge=1, description="bytes")
+
+
+class SignatureRef(Schema):
+    sha256: Sha256
+    content_type: ImageType
+    signed_by: str = Field(min_length=1, max_length=100, description="the signer's name")
 
 
 # --------------------------------------------------------------------------------------
@@ -84,6 +105,9 @@ class JobDiagnosedV1(Schema):
     chargeable: bool = Field(description="paid work: out of warranty or warranty void")
     findings: str | None = Field(default=None, max_length=5000)
     diagnosed_at: datetime
+    photos: list[PhotoRef] = Field(default_factory=list,
+                                   description="the job's photos uploaded until the diagnosis "
+                                               "(the survey and diagnosis report's pictures)")
 
 
 class QuoteIssuedV1(Schema):
@@ -152,6 +176,11 @@ class JobClosedV1(Schema):
     visits: int = Field(ge=1, description="on-site check-ins it took")
     rework_count: int = Field(ge=0, description="sign-offs the customer rejected")
     first_time_fix: bool = Field(description="signed off at the first completion, one visit")
+    signed_by: str | None = Field(default=None, max_length=100,
+                                  description="who signed the work off for the customer")
+    photos: list[PhotoRef] = Field(default_factory=list, description="all the job's photos")
+    signature: SignatureRef | None = Field(default=None,
+                                           description="the customer's signature (客户签字)")
 
 
 # --------------------------------------------------------------------------------------

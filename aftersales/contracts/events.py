@@ -32,9 +32,9 @@ from .common import (CATEGORIES, CHANNELS, COMPLAINT_SEVERITIES, DIAGNOSIS_CAUSE
 from .dispatch import (AppointmentSetV1, AssignmentFailedV1, EngineerAssignedV1,
                        EngineerCheckedInV1, EngineerEnRouteV1, EscalationLevel, JobAcceptedV1,
                        JobClosedV1, JobCompletedV1, JobDeclinedV1, JobDiagnosedV1, JobReworkV1,
-                       PartsRequestedLine, PartsRequestedV1, ProgressReportedV1,
+                       PartsRequestedLine, PartsRequestedV1, PhotoRef, ProgressReportedV1,
                        ProgressReportMissingV1, QuoteDecidedV1, QuoteIssuedV1, SlaAtRiskV1,
-                       SlaBreachedV1, SlaStageCompletedV1)
+                       SignatureRef, SlaBreachedV1, SlaStageCompletedV1)
 from .feedback import (ComplaintConfirmedV1, ComplaintEscalatedV1, ComplaintRegisteredV1,
                        ComplaintResolvedV1, FollowUpOpenedV1, ReturnVisitCompletedV1,
                        SurveyAnsweredV1, SurveyExpiredV1, SurveyIssuedV1, SurveyRemindedV1,
@@ -113,8 +113,8 @@ __all__ = [
     "AppointmentSetV1", "AssignmentFailedV1", "EngineerAssignedV1", "EngineerCheckedInV1",
     "EngineerEnRouteV1", "EscalationLevel", "JobAcceptedV1", "JobClosedV1", "JobCompletedV1",
     "JobDeclinedV1", "JobDiagnosedV1", "JobReworkV1", "PartsRequestedLine", "PartsRequestedV1",
-    "ProgressReportedV1", "ProgressReportMissingV1", "QuoteDecidedV1", "QuoteIssuedV1",
-    "SlaAtRiskV1", "SlaBreachedV1", "SlaStageCompletedV1",
+    "PhotoRef", "ProgressReportedV1", "ProgressReportMissingV1", "QuoteDecidedV1",
+    "QuoteIssuedV1", "SignatureRef", "SlaAtRiskV1", "SlaBreachedV1", "SlaStageCompletedV1",
     # parts
     "DesignDefectReportedV1", "PartReturnDecision", "PartReturnInspectedV1",
     "PartReturnReceivedV1", "PartsBackorderedLine", "PartsBackorderedV1", "PartsConsumedV1",

@@ -126,7 +126,20 @@ class SignOffBody(Body):
     reason: str | None = Field(default=None, max_length=2000,
                                description="required when the sign-off is rejected")
     signed_by: str | None = Field(default=None, max_length=100,
-                                  description="the customer's signatory (not logged)")
+                                  description="the customer's signatory (kept with the job, "
+                                              "in job_closed; not logged)")
+    signature: str | None = Field(
+        default=None, description="the customer's signature drawn on screen: a data URL "
+        "(`data:image/png;base64,...`, a canvas's toDataURL()); PNG, JPEG or WebP by its "
+        "content, within the evidence limit and the 256 KiB body; needs `signed_by`")
+
+
+class PhotoMeta(Body):
+    """What comes with a photo (form fields of the multipart upload, or the query string of a
+    raw one): not JSON, so no examples."""
+    caption: str | None = Field(default=None, max_length=500)
+    taken_at: Instant | None = Field(default=None, description="when the photo was taken "
+                                                               "(ISO-8601 with its offset)")
 
 
 class ReportBody(Body):

@@ -10,19 +10,21 @@ domain's errors become which of the platform's.
 - A batch of events takes the roster locks of all its branches first, in branch order
   (``assigning.lock_rosters_of_batch``): the lock order is roster, job, clocks.
 
-Every handler gets the branches' SLA policies (``policies``, always: the clocks always run)
-and the service's settings (``settings``) when it names them.
+Every handler gets the branches' SLA policies (``policies``, always: the clocks always run),
+the service's settings (``settings``) and the evidence store (``evidence``: photos and
+signatures, ``adapters/evidence.py``) when it names them.
 """
 from __future__ import annotations
 
 from aftersales.errors import Conflict
 from aftersales.messagebus import MessageBus
 
+from .adapters.evidence import evidence_for
 from .adapters.policies import PolicyBook
 from .adapters.repository import DispatchUnitOfWork
 from .domain import model
-from .service_layer import (assigning, commands, ending, jobs, opening, parts_progress, roster,
-                            sla, timeouts)
+from .service_layer import (assigning, commands, ending, evidence, jobs, opening,
+                            parts_progress, roster, sla, timeouts)
 
 EVENTS = {
     "ticket_opened": opening.on_ticket_opened,
@@ -43,6 +45,7 @@ COMMANDS = {
     # the engineer's steps: AcceptJob, DeclineJob, SetAppointment, SetOut, CheckIn, Diagnose,
     # IssueQuote, DecideQuote, CompleteJob, SignOff, ReportProgress, RequestParts
     **{step: jobs.act for step in jobs.STEPS},
+    commands.UploadPhoto: evidence.upload_photo,
     commands.AssignJob: assigning.assign,
     commands.WaitOnCustomer: sla.pause,
     commands.Resume: sla.resume,
@@ -77,4 +80,5 @@ def bus_for(session_factory, *, unit_of_work=None, policies=None, **settings) ->
 def _bus(uow, settings: dict, policies: PolicyBook | None = None) -> MessageBus:
     return MessageBus(uow, events=EVENTS, commands=COMMANDS, errors=ERRORS,
                       before_batch=assigning.lock_rosters_of_batch,
-                      policies=policies or PolicyBook(settings), settings=settings)
+                      policies=policies or PolicyBook(settings), settings=settings,
+                      evidence=evidence_for(settings))

@@ -210,6 +210,7 @@ class JobSummary(Answer):
     diagnosis: DiagnosisView | None
     quote: QuoteView | None
     signed_off_at: datetime | None
+    signed_by: str | None = Field(description="who signed the work off for the customer")
     closed_at: datetime | None
     cancelled_at: datetime | None
     visits: int
@@ -221,15 +222,35 @@ class JobSummary(Answer):
     parts_expected_at: datetime | None
 
 
+class EvidenceView(Answer):
+    """One image of the job (its bytes: GET /api/v1/jobs/{ticket_no}/evidence/{sha256})."""
+    kind: Literal["photo", "signature"]
+    sha256: str = Field(description="SHA-256 of the bytes (hex): the image's id")
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+    size: int = Field(description="bytes")
+    uploaded_by: str
+    uploaded_at: datetime
+    taken_at: datetime | None
+    caption: str | None
+    signed_by: str | None = Field(description="a signature: the signer's name")
+
+
+class EvidenceList(Answer):
+    ticket_no: str
+    evidence: list[EvidenceView]
+    count: int
+
+
 class JobView(JobSummary):
     """The job after a step, with its assignment history."""
     assignments: list[AssignmentView]
 
 
 class JobDetail(JobView):
-    """The job with its assignment history, SLA clocks and progress reports."""
+    """The job with its assignment history, SLA clocks, progress reports and evidence."""
     sla: SlaView
     reports: list[ReportView]
+    evidence: list[EvidenceView]
 
 
 class JobList(Answer):

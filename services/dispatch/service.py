@@ -7,9 +7,11 @@ import logging
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
 
 from aftersales import metrics
 from aftersales.messaging.entrypoint import consume_events
+from aftersales.openapi import documented
 from aftersales.reference import branches
 from aftersales.service import BaseService, Bus, Store, json_api, read_json
 from aftersales.timer import configured_timer
@@ -18,8 +20,10 @@ from aftersales.web import http
 from . import bootstrap
 from . import bodies as b
 from . import responses as r
+from .adapters.evidence import CONTENT_TYPES, EvidenceRejected, evidence_for
 from .adapters.repository import DispatchUnitOfWork
-from .service_layer import commands, views
+from .service_layer import commands, evidence, views
+from .uploads import read_upload
 from .service_layer.gauges import gauges
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,10 @@ class SlaSeries(DependencyProvider):
 def _body(request) -> dict:
     """The JSON object sent, or ``{}`` when nothing was sent (accept and check-in)."""
     return read_json(request) if request.get_data() else {}
+
+
+IMAGES = {t: {"schema": {"type": "string", "format": "binary"}} for t in CONTENT_TYPES}
+EVIDENCE_ROUTE = "/api/v1/jobs/{ticket_no}/evidence/{sha256}"
 
 
 TIMER_DUTIES = (commands.TimeOutAcceptances, commands.RemindMissingReports,
@@ -70,7 +78,10 @@ class DispatchService(BaseService):
     # -- the job -------------------------------------------------------------------------
     def _command(self, request, command, ticket_no: str):
         principal = self.store.principal(request)
-        return 200, self.bus.handle(command(principal, ticket_no, _body(request)))
+        try:
+            return 200, self.bus.handle(command(principal, ticket_no, _body(request)))
+        except EvidenceRejected as exc:        # a signature that is no image, or too large
+            return exc.status, exc.as_doc()
 
     def _view(self, request, view, *args):
         principal = self.store.principal(request)
@@ -178,6 +189,58 @@ class DispatchService(BaseService):
         """The ticket no longer waits on the customer: its SLA clocks run again."""
         principal = self.store.principal(request)
         return 200, self.bus.handle(commands.Resume(principal, ticket_no))
+
+    # -- the job's evidence (service_layer/evidence.py, docs/dispatch.md#evidence) --------------
+    @http("POST", "/api/v1/jobs/<string:ticket_no>/photos")
+    @json_api("/api/v1/jobs/{ticket_no}/photos", response=r.EvidenceView, status=201,
+              also=(200,), errors=(400, 409, 413, 422))
+    def upload_photo(self, request, ticket_no):
+        """Add a photo to the job (JPEG, PNG or WebP by content; the size limit is
+        DISPATCH_EVIDENCE_MAX_BYTES, 8 MiB by default).
+
+        The body is the image itself (caption and taken_at in the query string), or a
+        multipart/form-data form with the file field `photo` and the fields caption and
+        taken_at. 201: stored; 200: the job has these bytes already."""
+        principal = self.store.principal(request)
+        try:
+            data, meta = read_upload(request, "photo", evidence_for(self.store.config).limit)
+            return self.bus.handle(commands.UploadPhoto(principal, ticket_no, data, meta))
+        except EvidenceRejected as exc:
+            return exc.status, exc.as_doc()
+
+    @http("GET", "/api/v1/jobs/<string:ticket_no>/evidence")
+    @json_api("/api/v1/jobs/{ticket_no}/evidence", response=r.EvidenceList)
+    def list_evidence(self, request, ticket_no):
+        """The job's photos and signatures (references: download each by its sha256)."""
+        return self._view(request, evidence.list_evidence, ticket_no)
+
+    @http("GET", "/api/v1/jobs/<string:ticket_no>/evidence/<string:sha256>")
+    @documented(route=EVIDENCE_ROUTE, media=IMAGES)
+    def get_evidence(self, request, ticket_no, sha256):
+        """One image of the job: its bytes, with their content type.
+
+        Cache-Control: private (immutable: the id is the hash of the bytes); the ETag is the
+        sha256, and a request with that If-None-Match answers 304 without a body."""
+        found = {}
+
+        @json_api(EVIDENCE_ROUTE)
+        def read(svc, req):
+            found["row"], found["data"] = evidence.read_evidence(
+                svc.store.uow(), evidence_for(svc.store.config), svc.store.principal(req),
+                ticket_no, sha256)
+            return 200, {}
+
+        answer = read(self, request)
+        if answer.status_code != 200:
+            return answer
+        row = found["row"]
+        headers = {"Cache-Control": "private, max-age=31536000, immutable",
+                   "ETag": f'"{row["sha256"]}"', "X-Content-Type-Options": "nosniff",
+                   "Content-Disposition": f'inline; filename="{row["kind"]}-{row["sha256"][:16]}"'}
+        if row["sha256"] in request.if_none_match:
+            return Response(status=304, headers=headers)
+        return Response(found["data"], status=200, content_type=row["content_type"],
+                        headers=headers)
 
     @http("GET", "/api/v1/jobs/<string:ticket_no>/sla")
     @json_api("/api/v1/jobs/{ticket_no}/sla", response=r.SlaView)

@@ -1,6 +1,6 @@
 """Dispatch's tables (its own database; no other service reads them)."""
 from sqlalchemy import (JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
-                        Text)
+                        Text, UniqueConstraint)
 
 from aftersales.timecolumns import UTCDateTime
 
@@ -62,6 +62,8 @@ jobs = Table(
     Column("report_reminded_at", UTCDateTime(), nullable=True),
     # 0003: the job's parts requests as the parts service reports them (status, prices, ETA)
     Column("parts_requests", JSON, nullable=True),
+    # 0009: who signed the work off for the customer (their signature image: job_evidence)
+    Column("signed_by", String(100), nullable=True),
     Index("ix_jobs_branch_status", "branch", "status"),
     Index("ix_jobs_engineer_status", "engineer_id", "status"),
     # 0007: the timer's questions (JobRepository.awaiting_acceptance: assigned, assigned_at
@@ -166,4 +168,22 @@ tickets_without_visit = Table(
     Column("branch", String(20), nullable=False),
     Column("opened_event_id", String(36), nullable=False),
     Column("ticket", JSON, nullable=False),          # domain.visits.KeptTicket.as_doc()
+)
+
+# 0009: the job's evidence, photos from site and the customer's signature (the bytes are in
+# the evidence store, adapters/evidence.py, under their SHA-256; one row per job and image)
+job_evidence = Table(
+    "job_evidence", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_no", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),              # photo | signature
+    Column("sha256", String(64), nullable=False),
+    Column("content_type", String(40), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("uploaded_by", String(100), nullable=False),      # the key's subject (actor)
+    Column("uploaded_at", UTCDateTime(), nullable=False),
+    Column("taken_at", UTCDateTime(), nullable=True),
+    Column("caption", Text, nullable=True),
+    Column("signed_by", String(100), nullable=True),         # a signature: the signer's name
+    UniqueConstraint("ticket_no", "kind", "sha256", name="uq_job_evidence_ticket_kind_sha256"),
 )

@@ -16,7 +16,7 @@ from ..domain.model import ASSIGNED, BUSY_STATES, ON_SITE_STATES, OPEN_STATES, J
 from ..domain.policy import shift_calendar
 from ..domain.roster import Assignment, Engineer, calendar_doc
 from .kept_tickets import KeptTicketRepository
-from .orm import assignments, early_events, engineers, job_reports, jobs
+from .orm import assignments, early_events, engineers, job_evidence, job_reports, jobs
 from .sla_clocks import SlaRepository
 
 
@@ -261,6 +261,44 @@ def _job(row) -> Job:
     return Job(**values)
 
 
+EVIDENCE_FIELDS = ("kind", "sha256", "content_type", "size", "uploaded_by", "uploaded_at",
+                   "taken_at", "caption", "signed_by")
+
+
+class EvidenceRepository:
+    """What a job keeps about its photos and signatures (the bytes: the evidence store)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, ticket_no: str, **row) -> bool:
+        """Record one image of the job; False (nothing changed) when the job has it already
+        (same kind, same SHA-256)."""
+        if self.get(ticket_no, row["sha256"], row["kind"]) is not None:
+            return False
+        self.session.execute(job_evidence.insert().values(ticket_no=ticket_no, **row))
+        return True
+
+    def get(self, ticket_no: str, sha256: str, kind: str | None = None) -> dict | None:
+        query = select(job_evidence).where(job_evidence.c.ticket_no == ticket_no,
+                                           job_evidence.c.sha256 == sha256)
+        if kind:
+            query = query.where(job_evidence.c.kind == kind)
+        row = self.session.execute(query.order_by(job_evidence.c.id)).mappings().first()
+        return _evidence(row) if row else None
+
+    def of_job(self, ticket_no: str, kind: str | None = None) -> list[dict]:
+        query = select(job_evidence).where(job_evidence.c.ticket_no == ticket_no)
+        if kind:
+            query = query.where(job_evidence.c.kind == kind)
+        return [_evidence(r) for r in
+                self.session.execute(query.order_by(job_evidence.c.id)).mappings()]
+
+
+def _evidence(row) -> dict:
+    return {k: row[k] for k in EVIDENCE_FIELDS}
+
+
 class DispatchUnitOfWork(UnitOfWork):
     """Dispatch's unit of work; ``after_commit`` callables (metric increments) run only once
     the transaction has committed."""
@@ -277,3 +315,4 @@ class DispatchUnitOfWork(UnitOfWork):
         self.jobs = JobRepository(session)
         self.sla = SlaRepository(session)
         self.kept = KeptTicketRepository(session)
+        self.evidence = EvidenceRepository(session)

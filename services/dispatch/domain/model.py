@@ -96,6 +96,7 @@ class Job(PartsRequests):
     last_report_at: datetime | None = None
     report_reminded_at: datetime | None = None
     parts_requests: list[dict] = field(default_factory=list)   # see parts_requests.py
+    signed_by: str | None = None          # the customer's signatory at the last sign-off
 
     @classmethod
     def open(cls, ticket_no: str, branch: str, priority: str, needs: Needs,
@@ -217,10 +218,12 @@ class Job(PartsRequests):
         self.status = COMPLETED
         self.completed_at, self.summary, self.parts_used = at, summary, list(parts_used)
 
-    def sign_off(self, accepted: bool, at: datetime) -> None:
+    def sign_off(self, accepted: bool, at: datetime, signed_by: str | None = None) -> None:
         """The customer's sign-off (验收): accepted closes the job, rejected sends it back to
-        rework (the engineer comes again; the resolution clock keeps running)."""
+        rework (the engineer comes again; the resolution clock keeps running). ``signed_by``:
+        who signed for the customer (kept, the last one)."""
         self._check("sign_off")
+        self.signed_by = signed_by or self.signed_by
         if accepted:
             self.status, self.signed_off_at, self.closed_at = CLOSED, at, at
         else:

@@ -69,6 +69,17 @@ class RequestParts(JobStep):
     """POST /jobs/{ticket_no}/parts-requests"""
 
 
+# -- the job's evidence (service_layer/evidence.py) ---------------------------------------------
+@dataclass(frozen=True)
+class UploadPhoto:
+    """POST /jobs/{ticket_no}/photos: the image's bytes as sent, ``meta`` its caption and
+    ``taken_at`` (text, validated by ``bodies.PhotoMeta``)."""
+    principal: Principal
+    ticket_no: str
+    data: bytes
+    meta: dict = field(default_factory=dict)
+
+
 # -- the dispatcher's ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AssignJob:

@@ -14,7 +14,6 @@ from typing import Callable
 
 from pydantic import BaseModel
 
-from aftersales.auth import Forbidden
 from aftersales.contracts.envelope import utcnow
 from aftersales.errors import InvalidInput
 from aftersales.money import money
@@ -22,8 +21,9 @@ from aftersales.money import money
 from .. import bodies
 from ..domain import model, quotes
 from . import commands, sla
+from .evidence import keep_signature, photo_refs
 from .assigning import lock_branch_of, reassign
-from .views import job_view, visible_job
+from .views import job_view, require_own, visible_job
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ def publish(uow, job: model.Job, type_: str, data: dict) -> None:
                 branch=job.branch)
 
 
-# -- the steps: (uow, policies, principal, job, body, now) -> the engineer reassigned to or None
+# -- the steps: (uow, policies, principal, job, body, now[, proof]) -> the engineer reassigned to
+# or None (``proof``: the evidence store, for the steps marked ``keeps_evidence``)
 def accept(uow, policies, principal, job: model.Job, data, now: datetime):
     job.accept(now)
     publish(uow, job, "job_accepted", {"engineer_id": job.engineer_id, "accepted_at": now})
@@ -85,7 +86,8 @@ def diagnose(uow, policies, principal, job: model.Job, data: bodies.DiagnoseBody
         raise InvalidInput(errors)
     job.diagnose(d)
     publish(uow, job, "job_diagnosed", {**job.diagnosis, "engineer_id": job.engineer_id,
-                                        "chargeable": job.chargeable, "diagnosed_at": now})
+                                        "chargeable": job.chargeable, "diagnosed_at": now,
+                                        "photos": photo_refs(uow, job.ticket_no)})
 
 
 def quote(uow, policies, principal, job: model.Job, data: bodies.QuoteBody, now: datetime):
@@ -120,17 +122,25 @@ def complete(uow, policies, principal, job: model.Job, data: bodies.CompleteBody
                                         "summary": data.summary, "parts_used": used})
 
 
-def sign_off(uow, policies, principal, job: model.Job, data: bodies.SignOffBody, now: datetime):
+def sign_off(uow, policies, principal, job: model.Job, data: bodies.SignOffBody, now: datetime,
+             proof=None):
     if not data.accepted and not (data.reason or "").strip():
         raise InvalidInput([{"field": "reason", "message": "a rejected sign-off needs the reason"}])
-    job.sign_off(data.accepted, now)
+    if data.signature and not data.signed_by:
+        raise InvalidInput([{"field": "signed_by", "message": "a signature needs the signer's "
+                                                              "name"}])
+    job.sign_off(data.accepted, now, data.signed_by)
+    signature = (keep_signature(uow, proof, principal, job, data.signature,
+                                data.signed_by, now) if data.signature else None)
     eng = job.engineer_id
     if data.accepted:
         publish(uow, job, "job_closed", {
             "engineer_id": eng, "priority": job.priority, "category": job.category,
             "completed_at": job.completed_at, "signed_off_at": now, "closed_at": now,
             "visits": max(job.visits, 1), "rework_count": job.rework_count,
-            "first_time_fix": job.first_time_fix()})
+            "first_time_fix": job.first_time_fix(), "signed_by": data.signed_by,
+            "photos": photo_refs(uow, job.ticket_no),
+            "signature": signature})
         sla.complete_stage_in(uow, policies, job.ticket_no, "resolution", now)
     else:
         publish(uow, job, "job_rework", {"engineer_id": eng, "reason": data.reason,
@@ -162,6 +172,7 @@ class Step:
     body: type[BaseModel] | None = None        # None: no body (one sent is ignored)
     roles: tuple[str, ...] = ACT_ROLES
     reassigns: bool = False                    # may reassign: locks the roster first
+    keeps_evidence: bool = False               # gets the evidence store (``proof=``)
 
 
 STEPS: dict[type, Step] = {
@@ -174,13 +185,13 @@ STEPS: dict[type, Step] = {
     commands.IssueQuote: Step(quote, bodies.QuoteBody),
     commands.DecideQuote: Step(quote_decision, bodies.QuoteDecisionBody, SIGN_OFF_ROLES),
     commands.CompleteJob: Step(complete, bodies.CompleteBody),
-    commands.SignOff: Step(sign_off, bodies.SignOffBody, SIGN_OFF_ROLES),
+    commands.SignOff: Step(sign_off, bodies.SignOffBody, SIGN_OFF_ROLES, keeps_evidence=True),
     commands.ReportProgress: Step(report, bodies.ReportBody),
     commands.RequestParts: Step(parts, bodies.PartsBody),
 }
 
 
-def act(uow, cmd: commands.JobStep, policies) -> dict:
+def act(uow, cmd: commands.JobStep, policies, evidence=None) -> dict:
     """One step of the job (the command's entry in ``STEPS``): the role, then the body, then
     the job (locked; the roster first when the step may reassign). Returns the job's view
     with its assignment history."""
@@ -192,11 +203,10 @@ def act(uow, cmd: commands.JobStep, policies) -> dict:
     if step.reassigns:
         lock_branch_of(uow, ticket_no)
     job = visible_job(uow, principal, ticket_no, lock=True)
-    if principal.role == "engineer" and (not principal.engineer_id
-                                         or principal.engineer_id != job.engineer_id):
-        raise Forbidden(f"job {ticket_no} is not assigned to engineer {principal.engineer_id}")
+    require_own(principal, job)
     try:
-        reassigned = step.run(uow, policies, principal, job, data, now)
+        extra = {"proof": evidence} if step.keeps_evidence else {}
+        reassigned = step.run(uow, policies, principal, job, data, now, **extra)
     except ValueError as exc:       # the domain's refusal of a value (InvalidTransition: 409)
         raise InvalidInput([{"field": "(body)", "message": str(exc)}]) from None
     uow.jobs.save(job)

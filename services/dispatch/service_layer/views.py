@@ -31,6 +31,14 @@ def visible_job(uow, principal: Principal, ticket_no: str, lock: bool = False) -
     return job
 
 
+def require_own(principal, job: model.Job) -> None:
+    """An engineer acts only on a job assigned to them (staff: on any job they can see)."""
+    if principal.role == "engineer" and (not principal.engineer_id
+                                         or principal.engineer_id != job.engineer_id):
+        raise Forbidden(f"job {job.ticket_no} is not assigned to engineer "
+                        f"{principal.engineer_id}")
+
+
 def job_view(job: model.Job, history: list[dict] | None = None) -> dict:
     view = {
         "ticket_no": job.ticket_no, "branch": job.branch, "status": job.status,
@@ -44,7 +52,8 @@ def job_view(job: model.Job, history: list[dict] | None = None) -> dict:
         "appointment": ({"from": iso(job.appointment_from), "to": iso(job.appointment_to)}
                         if job.appointment_from else None),
         "en_route_at": iso(job.en_route_at), "diagnosis": job.diagnosis, "quote": job.quote,
-        "signed_off_at": iso(job.signed_off_at), "closed_at": iso(job.closed_at),
+        "signed_off_at": iso(job.signed_off_at), "signed_by": job.signed_by,
+        "closed_at": iso(job.closed_at),
         "cancelled_at": iso(job.cancelled_at), "visits": job.visits,
         "rework_count": job.rework_count, "declined_by": job.declined_by,
         "last_report_at": iso(job.last_report_at),
@@ -57,6 +66,11 @@ def job_view(job: model.Job, history: list[dict] | None = None) -> dict:
     return view
 
 
+def evidence_view(row: dict) -> dict:
+    """A ``job_evidence`` row as the routes show it."""
+    return {**row, "uploaded_at": iso(row["uploaded_at"]), "taken_at": iso(row["taken_at"])}
+
+
 def get_job(uow, principal: Principal, ticket_no: str) -> dict:
     with uow:
         uow.snapshot()
@@ -65,6 +79,7 @@ def get_job(uow, principal: Principal, ticket_no: str) -> dict:
         view["sla"] = clocks_view(uow, ticket_no)
         view["reports"] = [{**r, "reported_at": iso(r["reported_at"])}
                            for r in uow.jobs.reports(ticket_no)]
+        view["evidence"] = [evidence_view(r) for r in uow.evidence.of_job(ticket_no)]
         return view
 
 

@@ -76,7 +76,8 @@ def login_submit(ctx: Context, request):
         return login_form(ctx, request, status=400, error="login.expired", login=login)
     done = people.log_in(ctx.uow(), login, form.get("password") or "", hours=ctx.session_hours)
     if done is None:
-        log.info("console login refused", extra={"login": login[:64]})
+        # not the login itself: people type their password into that field too
+        log.info("console login refused")
         return login_form(ctx, request, status=401, error="login.failed", login=login)
     token, session, _ = done
     resp = web.redirect(web.HOME)

@@ -4,6 +4,7 @@ every page's data comes from the services, called with a short-lived key minted 
 logged-in user. The routes hand over to ``pages.py``."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from aftersales.service import BaseService, Store
 from aftersales.web import http
 
 from . import pages, web
+from .adapters.api import base_url
 from .adapters.unit_of_work import ConsoleUnitOfWork
 from .domain.model import DEFAULT_SESSION_HOURS
 from .service_layer.keys import KeyMinter
 
+log = logging.getLogger(__name__)
 HTML = {"text/html": {"schema": {"type": "string"}}}
 
 
@@ -28,6 +31,10 @@ class Keys(DependencyProvider):
         self.minter = KeyMinter(self.container.config["AFTERSALES"]["secret"])
         self.session_hours = float(os.environ.get("CONSOLE_SESSION_HOURS",
                                                   DEFAULT_SESSION_HOURS))
+
+    def start(self):
+        log.info("console pages at http://%s/console; it calls intake at %s",
+                 self.container.config.get("WEB_SERVER_ADDRESS"), base_url("intake"))
 
     def get_dependency(self, worker_ctx):
         return self

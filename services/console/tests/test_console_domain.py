@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from aftersales.auth import verify_key
-from services.console import i18n
+from aftersales.contracts.common import CATEGORIES
+from services.console import i18n, pages
 from services.console.adapters.api import base_url
 from services.console.adapters.passwords import hash_password, verify_password
 from services.console.domain import model
@@ -103,6 +104,7 @@ def test_the_catalogue_has_every_key_in_chinese_and_english():
     for tpl in (Path(__file__).resolve().parents[1] / "templates").glob("*.html"):
         used |= set(re.findall(r"t\('([a-z_]+\.[a-z_]+)'", tpl.read_text(encoding="utf-8")))
     used |= {f"role.{r}" for r in model.PEOPLE_ROLES}
+    used |= {f"state.{s}" for s in pages.STATES} | {f"category.{c}" for c in CATEGORIES}
     assert used and used <= set(i18n.CATALOGUE["zh"]), used - set(i18n.CATALOGUE["zh"])
     assert i18n.translate("en", "home.welcome", name="Li") == "Welcome, Li"
     assert i18n.translate("fr", "nav.home") == "首页"           # unknown language: Chinese

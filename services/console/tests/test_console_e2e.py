@@ -101,6 +101,7 @@ def test_the_ticket_list_shows_the_users_branch_only(system, sh_ticket):
     assert page.status_code == 200 and f'data-ticket="{sh_ticket}"' in page.text
     row = page.text.split(f'data-ticket="{sh_ticket}"')[1].split("</tr>")[0]
     assert "上海宝钢钢构有限公司" in row and "2026-11-22 09:30" in row   # Beijing time
+    assert "故障报修" in row or "紧急抢修" in row or "维护保养" in row   # the category's name
     filtered = s.get(system.url("console", "/console/tickets"),
                      params={"status": "cancelled"}, timeout=10)
     assert sh_ticket not in filtered.text and "没有符合条件的工单" in filtered.text

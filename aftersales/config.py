@@ -5,7 +5,7 @@
 | ``AMQP_URI`` | ``pyamqp://guest:guest@127.0.0.1:5672//`` |
 | ``AFTERSALES_VAR_DIR`` | ``./var`` (SQLite files, pid files, logs) |
 | ``<SERVICE>_DATABASE_URL`` | ``sqlite:///<var>/<service>.db``; a ``postgresql://`` URL switches to PostgreSQL |
-| ``<SERVICE>_HTTP`` | ``127.0.0.1:8001`` … ``8004`` (intake, dispatch, parts, feedback) |
+| ``<SERVICE>_HTTP`` | ``127.0.0.1:8001`` … ``8005`` (intake, dispatch, parts, feedback, console) |
 | ``AFTERSALES_MODE`` | ``production``: a service refuses to start without a good ``AFTERSALES_SECRET``; ``development`` (``make run``, tests) falls back to the public development secret |
 | ``AFTERSALES_SECRET`` | signs API keys; in production required, at least 32 characters, not a published value |
 | ``AFTERSALES_SECRET_PREVIOUS`` | empty; during a secret rotation, keys signed with this one still verify |
@@ -39,7 +39,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_PORTS = {"intake": 8001, "dispatch": 8002, "parts": 8003, "feedback": 8004}
+DEFAULT_PORTS = {"intake": 8001, "dispatch": 8002, "parts": 8003, "feedback": 8004,
+                 "console": 8005}
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672//"
 DEV_SECRET = "aftersales-development-secret-change-me"
 MODES = ("production", "development")

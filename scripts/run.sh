@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: bring the whole system up locally and stop it cleanly on Ctrl-C (or SIGTERM).
 #
-# venv and broker (ensure-*.sh) -> migrations -> demo data on the first run -> the four services
+# venv and broker (ensure-*.sh) -> migrations -> demo data on the first run (and, in development
+# mode, the console's demo users) -> the services (the four and the console)
 # as background processes (logs in var/log/<service>.log, pids in var/run/<service>.pid) ->
 # wait for every /health -> print URLs and an API key -> keep watching; if a service dies the
 # others are stopped too. On the way out: SIGTERM to each, then SIGKILL after a bounded time.
@@ -14,7 +15,7 @@ cd "$ROOT"
 
 START_TIMEOUT="${AFTERSALES_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${AFTERSALES_STOP_TIMEOUT:-15}"
-SERVICES=(intake dispatch parts feedback)
+SERVICES=(intake dispatch parts feedback console)
 
 bash scripts/ensure-venv.sh
 bash scripts/ensure-broker.sh
@@ -85,6 +86,10 @@ say "checking the broker's queues (quorum)"
 "$PY" -m aftersales broker migrate-queues | sed 's/^/    /'
 say "loading demo reference data where a service has none yet"
 "$PY" -m aftersales seed --if-empty | sed 's/^/    /'
+if [ "$AFTERSALES_MODE" = development ]; then
+  say "the console's demo users (development only: their password is public)"
+  "$PY" -m aftersales users demo | sed 's/^/    /'
+fi
 
 PIDS=()
 stopping=0
@@ -181,6 +186,19 @@ cat <<EOT
     more keys (development mode, as here):
       AFTERSALES_MODE=development .venv/bin/aftersales keys issue --branch SH --role agent --subject SH-A001
       .venv/bin/aftersales keys list      .venv/bin/aftersales keys revoke KID
+    the console (web pages for people; zh, English with the switch):
+      $(url 4)/console
+EOT
+if [ "$AFTERSALES_MODE" = development ]; then
+  cat <<EOT
+      demo logins, password $("$PY" -c 'from services.console.service_layer.users import DEMO_PASSWORD as p; print(p)') (development only):
+$("$PY" -c 'from services.console.service_layer.users import DEMO_USERS as u
+for login, name, branch, role, _ in u: print(f"        {login:<14} {role:<11} {branch:<3} {name}")')
+EOT
+else
+  echo "      add people with: .venv/bin/aftersales users add LOGIN --name NAME --branch SH --role agent"
+fi
+cat <<EOT
     logs:        $LOGS/<service>.log        data: $AFTERSALES_VAR_DIR
 
 EOT

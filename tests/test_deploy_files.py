@@ -222,7 +222,7 @@ def test_the_image_runs_the_service_chosen_by_argument_or_environment(tmp_path, 
 
 # -- Prometheus -----------------------------------------------------------------------------
 
-def test_prometheus_scrapes_exactly_the_four_services():
+def test_prometheus_scrapes_exactly_the_services():
     conf = yaml.safe_load(PROMETHEUS_YML.read_text())
     targets = set()
     for job in conf["scrape_configs"]:

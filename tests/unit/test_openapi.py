@@ -1,4 +1,4 @@
-"""The four services' OpenAPI 3.1 documents: valid (openapi-spec-validator), generated from the
+"""The services' OpenAPI 3.1 documents: valid (openapi-spec-validator), generated from the
 code (every @http route is in its document, with the roles of the access table), served at
 /openapi.json and /docs (see tests/test_openapi_fuzz.py for the running services)."""
 from __future__ import annotations
@@ -27,8 +27,11 @@ def test_every_route_of_the_class_and_of_the_access_table_is_in_the_document(ser
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     declared = {(m, p) for m, p, _, _ in routes(cls)}
     assert documented == declared
-    assert set(access.ROUTES[service]) <= documented
-    for (method, path), roles in access.ROUTES[service].items():
+    # the console's pages are not in the table: a session cookie, not an API key, lets one in
+    table = access.ROUTES.get(service, {})
+    assert table or service == "console"
+    assert set(table) <= documented
+    for (method, path), roles in table.items():
         op = doc["paths"][path][method.lower()]
         if roles == access.PUBLIC:
             assert op["security"] == [] and "401" not in op["responses"]

@@ -31,6 +31,6 @@ USER aftersales
 ENV AFTERSALES_VAR_DIR=/app/var \
     AFTERSALES_REFERENCE_DIR=/app/deploy/reference \
     AFTERSALES_SERVICE=intake
-EXPOSE 8001 8002 8003 8004
+EXPOSE 8001 8002 8003 8004 8005
 ENTRYPOINT ["aftersales-entrypoint"]
 CMD []

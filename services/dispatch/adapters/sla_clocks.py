@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from aftersales.contracts.envelope import utcnow
@@ -30,6 +30,31 @@ def _history(c: StageClock, reason: str, at: datetime) -> dict:
             "reason": reason, "changed_at": at}
 
 
+_SAVES: dict = {}
+
+
+def _save_statement(shape: tuple[bool, bool] | None):
+    """``UPDATE sla_clocks SET … WHERE ticket_no, stage [and the expected status and raised
+    flags]`` with bound parameters: one statement per ``shape`` (None: unconditional;
+    (breached_at is None, at_risk_raised_at is None) as expected)."""
+    stmt = _SAVES.get(shape)
+    if stmt is None:
+        c = sla_clocks.c
+        cols = [k for k in StageClock.__dataclass_fields__ if k not in ("ticket_no", "stage")]
+        stmt = (update(sla_clocks)
+                .where(c.ticket_no == bindparam("k_ticket_no"), c.stage == bindparam("k_stage"))
+                .values({**{k: bindparam(f"v_{k}") for k in cols},
+                         "updated_at": bindparam("v_updated_at")}))
+        if shape is not None:
+            not_breached, not_at_risk = shape
+            stmt = stmt.where(
+                c.status == bindparam("e_status"),
+                c.breached_at.is_(None) if not_breached else c.breached_at.is_not(None),
+                c.at_risk_raised_at.is_(None) if not_at_risk else c.at_risk_raised_at.is_not(None))
+        _SAVES[shape] = stmt
+    return stmt
+
+
 class SlaRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -52,19 +77,17 @@ class SlaRepository:
     def save(self, clock: StageClock, expect: StageClock | None = None) -> bool:
         """Write the clock. With ``expect`` (the clock as read) only if the row is still open
         with the same raised flags (compare-and-set: the timer and a completion never overwrite
-        each other's decision, even on SQLite, which takes no row locks). True if written."""
+        each other's decision, even on SQLite, which takes no row locks). True if written.
+        The statement is built once per shape and executed with parameters (the timer saves
+        thousands of clocks working through a backlog)."""
         values = _clock_values(clock)
-        for k in ("ticket_no", "stage"):
-            values.pop(k)
-        c = sla_clocks.c
-        query = update(sla_clocks).where(c.ticket_no == clock.ticket_no, c.stage == clock.stage)
+        params = {f"v_{k}": v for k, v in values.items() if k not in ("ticket_no", "stage")}
+        params.update(k_ticket_no=clock.ticket_no, k_stage=clock.stage, v_updated_at=utcnow())
+        shape = None
         if expect is not None:
-            query = query.where(
-                c.status == expect.status,
-                c.breached_at.is_(None) if expect.breached_at is None else c.breached_at.is_not(None),
-                c.at_risk_raised_at.is_(None) if expect.at_risk_raised_at is None
-                else c.at_risk_raised_at.is_not(None))
-        return self.session.execute(query.values(**values, updated_at=utcnow())).rowcount == 1
+            shape = (expect.breached_at is None, expect.at_risk_raised_at is None)
+            params["e_status"] = expect.status
+        return self.session.execute(_save_statement(shape), params).rowcount == 1
 
     def of_ticket(self, ticket_no: str, lock: bool = False) -> dict[str, StageClock]:
         query = select(sla_clocks).where(sla_clocks.c.ticket_no == ticket_no)

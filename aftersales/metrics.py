@@ -65,9 +65,19 @@ def init_sla_series(branches) -> None:
                 sla_breached_total.labels(s, p, b)
 
 
+_HANDLED: dict = {}     # (service, queue, outcome) -> (counter child, histogram child)
+
+
 def message_handled(service: str, queue: str, outcome: str, seconds: float) -> None:
-    messages_handled_total.labels(service, queue, outcome).inc()
-    handler_seconds.labels(service, queue).observe(seconds)
+    """Count a handled message and observe its time (the labelled children looked up once
+    per label set: ``labels()`` takes a lock and builds a tuple on every call)."""
+    key = (service, queue, outcome)
+    children = _HANDLED.get(key)
+    if children is None:
+        children = _HANDLED[key] = (messages_handled_total.labels(service, queue, outcome),
+                                    handler_seconds.labels(service, queue))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 class ServiceCollector:

@@ -160,3 +160,40 @@ def _unsent(engine) -> int:
     with engine.connect() as c:
         return c.execute(select(func.count()).select_from(outbox)
                          .where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+def test_a_nacked_row_is_tried_again_soon_on_a_new_connection_and_never_parked(
+        intake_db, clean_broker):
+    """A nack (here: a full queue with ``reject-publish``; in a cluster, a queue whose leader
+    was on a node that died) is the broker's "not now": the row waits at most 5 s, the relay
+    reconnects (a new channel finds the queues' leaders afresh), and nacks alone never park a
+    row, whatever their number."""
+    import amqp
+    from kombu import Connection
+    with Connection(clean_broker) as conn:
+        ch = conn.channel()
+        ch.exchange_declare("test.nack", "topic", durable=True, auto_delete=False)
+        ch.queue_declare("test.nack.full", durable=True, auto_delete=False,
+                         arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+        ch.queue_bind("test.nack.full", "test.nack", "#")
+        ch.queue_purge("test.nack.full")
+        ch.basic_publish(amqp.Message(b"filler"), exchange="test.nack", routing_key="x")
+        try:
+            row = _row(intake_db, 1, exchange="test.nack", attempts=9)
+            relay = OutboxRelay(intake_db, clean_broker, RETRY_DELAYS_MS, max_attempts=10)
+            before = utcnow()
+            assert relay.publish_pending() == 0
+            nacked = _get(intake_db, row)
+            assert nacked["published_at"] is None and nacked["last_error"] == "nacked by the broker"
+            assert nacked["attempts"] == 9, "a nack must not bring the row to max_attempts"
+            wait = nacked["next_attempt_at"].replace(tzinfo=before.tzinfo) - before
+            assert wait <= timedelta(seconds=5.5)
+            assert relay._conn is None, "the relay reconnects after a nack"
+            ch.queue_purge("test.nack.full")     # room again
+            _due_again(intake_db)
+            assert relay.publish_pending() == 1
+            assert _get(intake_db, row)["published_at"] is not None
+            relay._close()
+        finally:
+            ch.queue_delete("test.nack.full")
+            ch.exchange_delete("test.nack")

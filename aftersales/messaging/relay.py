@@ -14,7 +14,8 @@
   capped back-off and counts no attempt. A row the broker refuses (returned, nacked, or a
   channel error such as a missing exchange: the batch is then published again one row at a
   time, so only the row at fault is charged) counts an attempt and waits ``0.5 * 2**attempts``
-  seconds, at most 60; after ``max_attempts`` it is *parked*: left unsent and no longer tried,
+  seconds, at most 60 (at most 5 for a nack, the broker's "not now", which also reconnects,
+  and never parks a row); after ``max_attempts`` it is *parked*: left unsent and no longer tried,
   listed and replayed with ``aftersales outbox list|replay`` (``messaging.outbox_parking``);
 - the connection has heartbeats, checked while the relay idles; every wait for confirms is
   bounded by ``confirm_timeout``;
@@ -40,6 +41,8 @@ from .failures import backoff
 from .publisher import discard, keepalive
 
 log = logging.getLogger(__name__)
+NACKED = "nacked by the broker"
+NACK_BACKOFF_CAP_S = 5.0   # a nack is the broker's "not now": a row waits at most this long
 
 
 class PublishError(Exception):
@@ -157,11 +160,14 @@ class OutboxRelay:
         attempts = {r.id: r.attempts for r in rows}
         for row_id, error in failed.items():
             tried = attempts[row_id] + 1
+            if error == NACKED:   # the broker's "not now": retried until taken, never parked
+                tried = min(tried, self.max_attempts - 1)
             if tried >= self.max_attempts:
                 log.error("outbox row %d parked after %d attempts: %s", row_id, tried, error[:300])
+            cap = NACK_BACKOFF_CAP_S if error == NACKED else 60.0
             conn.execute(update(outbox).where(outbox.c.id == row_id).values(
                 attempts=tried, last_error=error[:1000],
-                next_attempt_at=now + timedelta(seconds=backoff(attempts[row_id], cap=60.0))))
+                next_attempt_at=now + timedelta(seconds=backoff(attempts[row_id], cap=cap))))
 
     # -- broker side ----------------------------------------------------------------------
     def _ensure_channel(self):
@@ -259,10 +265,16 @@ class OutboxRelay:
             if r.event_id in self._returned:
                 failed[r.id] = self._returned[r.event_id]
             elif r.id in self._nacked:
-                failed[r.id] = "nacked by the broker"
+                failed[r.id] = NACKED
         if any("unroutable" in e for e in failed.values()):
             log.error("outbox relay: %d unroutable event(s); declaring the topology again",
                       len(failed))
             broker.declare_topology(channel, self.retry_delays_ms)
+        if any(e == NACKED for e in failed.values()):
+            # a queue could not take them (e.g. its leader was on a node that died): try
+            # again soon on a new connection, whose channel finds the queues' leaders afresh
+            log.warning("outbox relay: %d of %d event(s) nacked by the broker; reconnecting",
+                        sum(e == NACKED for e in failed.values()), len(rows))
+            self._close()
         ok = [r.id for r in rows if r.id not in failed]
         return ok, failed

@@ -102,10 +102,6 @@ def _healthy(system, name) -> bool:
 
 @pytest.mark.e2e
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(run=False, reason=(
-    "known bug (issue 16, open): after the node it is connected to is killed, dispatch's "
-    "consumer never notices its dead connection (acks fail with BrokenPipe, no reconnect), so "
-    "217 of 240 tickets were not assigned; run it with --runxfail"))
 def test_a_node_killed_during_a_stream_loses_and_doubles_nothing(cluster, system):
     kinds = {row[0]: row[1] for row in cluster.queues(0, "name", "type")}
     durable = [q.name for q in topology.QUEUES] + [topology.parking_queue(s) for s in SERVICES]

@@ -5,12 +5,12 @@ holds every event a service consumed during the retention (weeks of traffic)."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from aftersales.outbox import inbox, prune
 from aftersales.registry import SERVICES
 from tests.support.fixtures import migrated_database
-from tests.support.plans import query_plan
+from tests.support.plans import query_plan, statements_with
 
 NOW = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)
 N = 20000
@@ -29,20 +29,11 @@ def test_the_prune_reads_only_the_old_ids_through_the_index(database_urls, servi
             if analyzed:
                 with engine.begin() as c:
                     c.execute(text("ANALYZE"))
-            seen = []
-
-            def note(conn, cursor, statement, parameters, context, executemany):
-                if "FROM inbox" in statement and statement.lstrip().startswith("DELETE"):
-                    seen.append((statement, parameters))
             now = NOW + timedelta(hours=10 * analyzed)
             old, before = _counts(engine, now - timedelta(hours=990))
-            event.listen(engine, "before_cursor_execute", note)
-            try:
-                sent, ids = prune(engine, now,
-                                  outbox_retention=timedelta(hours=1),
+            with statements_with(engine, "DELETE FROM inbox") as seen:
+                sent, ids = prune(engine, now, outbox_retention=timedelta(hours=1),
                                   inbox_retention=timedelta(hours=990), batch=50)
-            finally:
-                event.remove(engine, "before_cursor_execute", note)
             plan = query_plan(engine, *seen[0])
             assert "ix_inbox_processed_at" in plan, plan
             assert old > 0 and (sent, ids) == (0, old)

@@ -4,13 +4,13 @@ and without statistics, not by scanning every job (a test on the plan, not on ti
 must not grow with the jobs done long ago)."""
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from services.dispatch.adapters.orm import jobs
 from services.dispatch.adapters.repository import JobRepository
 from services.dispatch.domain.model import ASSIGNED, CLOSED, ON_SITE_STATES
 from tests.support.fixtures import migrated_database
-from tests.support.plans import query_plan
+from tests.support.plans import query_plan, statements_with
 
 NOW = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)
 N = 3000
@@ -31,18 +31,9 @@ def _fill(engine):
 
 
 def _asked(engine, factory, question) -> tuple[list, list]:
-    seen: list = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if "FROM jobs" in statement:
-            seen.append((statement, parameters))
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        with factory() as s:
-            found = question(JobRepository(s))
-            s.rollback()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    with statements_with(engine, "FROM jobs") as seen, factory() as s:
+        found = question(JobRepository(s))
+        s.rollback()
     return seen, found
 
 

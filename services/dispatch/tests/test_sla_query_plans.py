@@ -4,12 +4,12 @@ the plan, not on time: the tick must not grow with the number of open, already b
 clocks)."""
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from services.dispatch.adapters.orm import sla_clocks
 from services.dispatch.adapters.sla_clocks import SlaRepository
 from tests.support.fixtures import migrated_database
-from tests.support.plans import query_plan
+from tests.support.plans import query_plan, statements_with
 
 NOW = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)   # the last evening of a year, UTC
 
@@ -31,18 +31,9 @@ def _fill(engine, n=3000):
 
 
 def _statements_of_due(engine, factory) -> tuple[list[str], list]:
-    seen: list = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if "FROM sla_clocks" in statement:
-            seen.append((statement, parameters))
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        with factory() as s:
-            due = SlaRepository(s).due(NOW, limit=200)
-            s.rollback()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    with statements_with(engine, "FROM sla_clocks") as seen, factory() as s:
+        due = SlaRepository(s).due(NOW, limit=200)
+        s.rollback()
     return seen, due
 
 

@@ -22,6 +22,7 @@ from .pages import Context, Visit, _page, visit_of
 log = logging.getLogger(__name__)
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 TICKET = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+JOBS = "/console/jobs"
 MAX_SITES = 20          # the list asks intake for the site of this many jobs at most
 
 
@@ -83,8 +84,9 @@ def job(ctx: Context, request, ticket_no: str, status: int = 200, failed: dict |
     except ApiError as exc:
         if exc.status in (403, 404):
             return _not_found(request, visit)
-        return _page(request, visit, "error.html", status=502, message="engineer.unavailable",
-                     detail=exc.message)
+        return _page(request, visit, "error.html", status=502, message="engineer.unavailable")
+    if not _mine(visit, view):
+        return _not_found(request, visit)
     actions = eng.allowed(view["status"]) if view["status"] else []
     catalogue = []
     if "parts" in actions or "complete" in actions:
@@ -98,6 +100,13 @@ def job(ctx: Context, request, ticket_no: str, status: int = 200, failed: dict |
                  causes=eng.CAUSES, responsibilities=eng.RESPONSIBILITIES,
                  part_rows=range(eng.PART_ROWS), job_url=job_url(ticket_no),
                  form=request.form if failed else {})
+
+
+def _mine(visit: Visit, view: dict) -> bool:
+    """An engineer's pages show their own jobs only (dispatch lets an engineer read the
+    branch's other jobs, not act on them); staff see every job dispatch shows them."""
+    user = visit.user
+    return user.role != "engineer" or view.get("engineer_id") == user.engineer_id
 
 
 def _failure(action: str, exc: ApiError) -> dict:
@@ -134,7 +143,8 @@ def act(ctx: Context, request, ticket_no: str, action: str):
             return _not_found(request, visit)
         return job(ctx, request, ticket_no, status=_shown(exc.status),
                    failed=_failure(action, exc))
-    return web.redirect(job_url(ticket_no))
+    # a declined job goes to someone else: back to my jobs
+    return web.redirect(JOBS if action == "decline" else job_url(ticket_no))
 
 
 def _shown(status: int) -> int:
@@ -170,8 +180,12 @@ def evidence(ctx: Context, request, ticket_no: str, sha256: str):
         return Response("", status=401)
     if not TICKET.match(ticket_no) or not SHA256.match(sha256):
         return Response("not found", status=404, content_type="text/plain; charset=utf-8")
+    api = _client(ctx, visit)
     try:
-        image = _client(ctx, visit).image("dispatch", _job_path(ticket_no, f"/evidence/{sha256}"))
+        if visit.user.role == "engineer" and not _mine(visit, api.get("dispatch",
+                                                                      _job_path(ticket_no))):
+            raise ApiError(404, "not found")
+        image = api.image("dispatch", _job_path(ticket_no, f"/evidence/{sha256}"))
     except ApiError as exc:
         status = exc.status if exc.status in (403, 404) else 502
         return Response(exc.message, status=status, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,165 @@
+"""The engineer's pages with real processes (intake, dispatch, parts and the console, `aftersales
+run`): sh-engineer (SH-E001) logs in with a cookie and walks a job from dispatch's API through
+the console's forms — accept, set out, check in, diagnose, a photo, complete, the customer's
+signature — and sees its photo and signature proxied back; nobody else gets at it."""
+from __future__ import annotations
+
+import base64
+import re
+import struct
+import subprocess
+import sys
+import zlib
+
+import pytest
+import requests
+
+from services.console.service_layer.users import DEMO_PASSWORD
+from tests.support.data import repair_request
+from tests.support.fixtures import auth
+from tests.support.processes import ROOT, System
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+ENGINEER = "SH-E001"          # sh-engineer's engineer_id (DEMO_USERS)
+
+
+def png(width: int = 4, height: int = 3, rgb=(200, 40, 40)) -> bytes:
+    """A small real PNG (no Pillow needed)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                              0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    from tests.support import broker as b
+    sys_ = System(b.base_uri(), tmp_path_factory.mktemp("console-engineer")).start(
+        only=("intake", "dispatch", "parts", "console"))
+    assert sys_.cli("users", "demo").returncode == 0
+    other = subprocess.run(
+        [sys.executable, "-m", "aftersales", "users", "add", "sh-engineer-2", "--name", "王磊",
+         "--branch", "SH", "--role", "engineer", "--engineer-id", "SH-E002",
+         "--password-stdin"], input=DEMO_PASSWORD + "\n", env=sys_.env, cwd=ROOT,
+        capture_output=True, text=True, timeout=120)
+    assert other.returncode == 0, other.stderr
+    yield sys_
+    sys_.close()
+
+
+@pytest.fixture(scope="module")
+def ticket(system):
+    """An SH ticket whose job is assigned to SH-E001 (by hand when the ranking chose another)."""
+    resp = requests.post(system.url("intake", "/api/v1/tickets"), json=repair_request(),
+                         headers=auth("SH", "agent"), timeout=10)
+    assert resp.status_code == 201, resp.text
+    ticket_no = resp.json()["ticket_no"]
+    job_url = system.url("dispatch", f"/api/v1/jobs/{ticket_no}")
+
+    def job():
+        r = requests.get(job_url, headers=auth("SH", "dispatcher"), timeout=5)
+        return r.json() if r.status_code == 200 else None
+    found = wait_until(job, timeout=30, what="the job in dispatch")
+    if found["engineer_id"] != ENGINEER:
+        r = requests.post(f"{job_url}/assign", headers=auth("SH", "dispatcher"), timeout=10,
+                          json={"engineer_id": ENGINEER, "reason": "控制台测试：派给李强"})
+        assert r.status_code == 200, r.text
+    assert job()["engineer_id"] == ENGINEER and job()["status"] == "assigned"
+    return ticket_no
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def login(system, name: str) -> requests.Session:
+    s = requests.Session()
+    form = s.get(system.url("console", "/console/login"), timeout=10)
+    resp = s.post(system.url("console", "/console/login"), timeout=10, allow_redirects=False,
+                  data={"login": name, "password": DEMO_PASSWORD, "csrf": _csrf(form.text)})
+    assert resp.status_code == 303, resp.text
+    return s
+
+
+def step(system, s, ticket_no, action, data=None, files=None, expect=303):
+    page = s.get(system.url("console", f"/console/jobs/{ticket_no}"), timeout=10)
+    assert page.status_code == 200, page.text
+    assert f'id="form-{action}"' in page.text, f"{action} not offered"
+    resp = s.post(system.url("console", f"/console/jobs/{ticket_no}/{action}"),
+                  data={"csrf": _csrf(page.text), **(data or {})}, files=files, timeout=20,
+                  allow_redirects=False)
+    assert resp.status_code == expect, resp.text
+    if expect == 303:
+        assert resp.headers["Location"] == f"/console/jobs/{ticket_no}"
+    return resp
+
+
+def state_of(html: str) -> str:
+    return re.search(r'id="job-state" data-state="([a-z_]+)"', html).group(1)
+
+
+def test_the_engineer_walks_the_job_to_its_sign_off(system, ticket):
+    s = login(system, "sh-engineer")
+    mine = s.get(system.url("console", "/console/jobs"), timeout=10)
+    assert mine.status_code == 200 and f'data-ticket="{ticket}"' in mine.text
+    card = mine.text.split(f'data-ticket="{ticket}"')[1].split("</li>")[0]
+    assert 'data-state="assigned"' in card and "待接单" in card
+    assert "上海市宝山区富锦路885号3号厂房" in card                    # the site, from intake
+    assert 'href="/console/jobs"' in mine.text                      # the nav link
+
+    step(system, s, ticket, "accept")
+    step(system, s, ticket, "depart")
+    step(system, s, ticket, "check_in")
+    bad = step(system, s, ticket, "diagnose", {"cause": "workmanship", "responsibility": "",
+                                                "warranty_void": ""}, expect=422)
+    assert 'data-field="responsibility"' in bad.text                # next to its field
+    step(system, s, ticket, "diagnose", {"cause": "workmanship", "responsibility": "company",
+                                          "findings": "屋面檩条防腐层施工不到位"})
+    photo = png()
+    step(system, s, ticket, "photo", {"caption": "屋面檩条锈蚀"},
+         files={"photo": ("IMG_0001.png", photo, "image/png")})
+    refused = step(system, s, ticket, "photo", {},
+                   files={"photo": ("fake.jpg", b"not an image at all", "image/jpeg")},
+                   expect=400)
+    assert 'data-field="photo"' in refused.text                     # dispatch's message
+    step(system, s, ticket, "complete", {"summary": "更换锈蚀檩条两根，重做防腐"})
+    signature = "data:image/png;base64," + base64.b64encode(png(60, 20, (0, 0, 0))).decode()
+    step(system, s, ticket, "sign_off", {"signed_by": "张伟", "signature": signature,
+                                          "accepted": "1"})
+
+    page = s.get(system.url("console", f"/console/jobs/{ticket}"), timeout=10)
+    assert state_of(page.text) == "closed" and 'id="signed-off"' in page.text
+    assert "张伟" in page.text and 'id="form-' not in page.text      # nothing left to do
+    shas = re.findall(rf'src="/console/jobs/{ticket}/evidence/([0-9a-f]{{64}})"', page.text)
+    kinds = re.findall(r'<figure data-kind="([a-z]+)"', page.text)
+    assert sorted(kinds) == ["photo", "signature"] and len(shas) == 2
+    for sha in shas:
+        img = s.get(system.url("console", f"/console/jobs/{ticket}/evidence/{sha}"), timeout=10)
+        assert img.status_code == 200 and img.headers["Content-Type"] == "image/png"
+        assert img.headers["Cache-Control"].startswith("private")
+        assert img.content.startswith(b"\x89PNG")
+    assert photo in [s.get(system.url("console", f"/console/jobs/{ticket}/evidence/{sha}"),
+                           timeout=10).content for sha in shas]
+    done = s.get(system.url("console", "/console/jobs"), timeout=10)
+    assert 'data-state="closed"' in done.text.split(f'data-ticket="{ticket}"')[1][:80]
+
+    # nobody else: another engineer of the branch, a user of another branch, no session
+    for other in ("sh-engineer-2", "hz-agent"):
+        o = login(system, other)
+        assert o.get(system.url("console", f"/console/jobs/{ticket}"), timeout=10).status_code == 404
+        assert o.get(system.url("console", f"/console/jobs/{ticket}/evidence/{shas[0]}"),
+                     timeout=10).status_code == 404
+    anon = requests.get(system.url("console", f"/console/jobs/{ticket}/evidence/{shas[0]}"),
+                        timeout=10, allow_redirects=False)
+    assert anon.status_code == 401
+
+
+def test_a_form_without_its_csrf_token_does_nothing(system):
+    s = login(system, "sh-engineer")
+    resp = s.post(system.url("console", "/console/jobs/T-NONE/accept"), data={"csrf": "forged"},
+                  timeout=10, allow_redirects=False)
+    assert resp.status_code == 400

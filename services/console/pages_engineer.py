@@ -134,8 +134,8 @@ def act(ctx: Context, request, ticket_no: str, action: str):
     step = eng.ACTIONS.get(action)
     if step is None:
         return _not_found(request, visit)
-    body = eng.body_for(action, request.form, timezone_of(visit.user.branch
-                                                          if not visit.user.is_hq else None))
+    # the appointment's wall-clock times: the user's branch's zone (HQ: the default)
+    body = eng.body_for(action, request.form, timezone_of(visit.user.branch))
     try:
         _client(ctx, visit).post("dispatch", _job_path(ticket_no, f"/{step.route}"), body)
     except ApiError as exc:

@@ -22,6 +22,7 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 ENGINEER = "SH-E001"          # sh-engineer's engineer_id (DEMO_USERS)
+LIMIT = 16 * 1024             # dispatch's evidence limit here (the photos below are smaller)
 
 
 def png(width: int = 4, height: int = 3, rgb=(200, 40, 40)) -> bytes:
@@ -36,9 +37,10 @@ def png(width: int = 4, height: int = 3, rgb=(200, 40, 40)) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory):
-    from tests.support import broker as b
-    sys_ = System(b.base_uri(), tmp_path_factory.mktemp("console-engineer")).start(
+def system(tmp_path_factory, broker_uri):
+    # the session's own vhost: dispatch must get this intake's events, not another run's
+    sys_ = System(broker_uri, tmp_path_factory.mktemp("console-engineer"),
+                  DISPATCH_EVIDENCE_MAX_BYTES=str(LIMIT)).start(
         only=("intake", "dispatch", "parts", "console"))
     assert sys_.cli("users", "demo").returncode == 0
     other = subprocess.run(
@@ -126,6 +128,10 @@ def test_the_engineer_walks_the_job_to_its_sign_off(system, ticket):
                    files={"photo": ("fake.jpg", b"not an image at all", "image/jpeg")},
                    expect=400)
     assert 'data-field="photo"' in refused.text                     # dispatch's message
+    for size in (LIMIT + 1, 200 * 1024):      # read and measured; refused by Content-Length
+        big = step(system, s, ticket, "photo", {},
+                   files={"photo": ("big.png", photo + b"\0" * size, "image/png")}, expect=413)
+        assert 'data-field="photo"' in big.text and str(LIMIT) in big.text
     step(system, s, ticket, "complete", {"summary": "更换锈蚀檩条两根，重做防腐"})
     signature = "data:image/png;base64," + base64.b64encode(png(60, 20, (0, 0, 0))).decode()
     step(system, s, ticket, "sign_off", {"signed_by": "张伟", "signature": signature,

@@ -129,4 +129,4 @@ class ConsoleService(BaseService):
         return pages_engineer.evidence(self._ctx(), request, ticket_no, sha256)
 
 
-from . import pages_engineer  # noqa: E402  (the engineer's block above)
+from . import pages_engineer  # the engineer's block above (imported last)

@@ -121,6 +121,10 @@ def test_the_engineer_walks_the_job_to_its_sign_off(system, ticket):
     assert 'href="/console/jobs"' in mine.text                      # the nav link
 
     step(system, s, ticket, "accept")
+    page = s.get(system.url("console", f"/console/jobs/{ticket}"), timeout=10)
+    again = s.post(system.url("console", f"/console/jobs/{ticket}/accept"), timeout=10,
+                   data={"csrf": _csrf(page.text)}, allow_redirects=False)   # a second tap
+    assert again.status_code == 409 and 'data-failed="accept"' in again.text
     step(system, s, ticket, "depart")
     step(system, s, ticket, "check_in")
     bad = step(system, s, ticket, "diagnose", {"cause": "workmanship", "responsibility": "",

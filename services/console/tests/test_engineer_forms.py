@@ -140,6 +140,14 @@ def test_the_job_page_shows_the_errors_beside_their_fields_and_keeps_what_was_ty
     assert 'id="form-accept"' not in html and "提交诊断" in html
 
 
+def test_a_refused_step_whose_form_is_gone_still_shows_dispatchs_answer():
+    failed = {"action": "accept", "status": 409, "message": "job is accepted, not assigned",
+              "fields": {}}
+    html = _render(_job("accepted"), failed)
+    assert 'data-failed="accept"' in html and "job is accepted, not assigned" in html
+    assert 'id="form-accept"' not in html
+
+
 def test_the_sign_off_form_has_the_canvas_and_the_parts_their_status():
     html = _render(_job("completed", parts_requests=[{
         "request_id": "PR-1", "status": "backordered", "lines": [{"sku": "WP", "name": "卷材",

@@ -100,3 +100,33 @@ class ConsoleService(BaseService):
           media={"text/css": {"schema": {"type": "string"}}})
     def static(self, request, name):
         return web.static_file(name)
+
+    # -- engineer ----
+    @http("GET", "/console/jobs")
+    @page("My jobs (the engineer's own, from dispatch's API), open ones first.")
+    def engineer_jobs(self, request):
+        return pages_engineer.jobs(self._ctx(), request)
+
+    @http("GET", "/console/jobs/<string:ticket_no>")
+    @page("The job page with the steps its state allows, its photos and signature.")
+    def engineer_job(self, request, ticket_no):
+        return pages_engineer.job(self._ctx(), request, ticket_no)
+
+    @http("POST", "/console/jobs/<string:ticket_no>/photo")
+    @page("Add a photo (multipart: photo, caption, csrf), forwarded to dispatch.")
+    def engineer_photo(self, request, ticket_no):
+        return pages_engineer.photo(self._ctx(), request, ticket_no)
+
+    @http("POST", "/console/jobs/<string:ticket_no>/<string:action>")
+    @page("A step of the job (form fields as dispatch's body, csrf); back to the job page.")
+    def engineer_act(self, request, ticket_no, action):
+        return pages_engineer.act(self._ctx(), request, ticket_no, action)
+
+    @http("GET", "/console/jobs/<string:ticket_no>/evidence/<string:sha256>")
+    @page("A photo or signature of the job, read from dispatch with the user's key.",
+          media={"image/png": {"schema": {"type": "string", "format": "binary"}}})
+    def engineer_evidence(self, request, ticket_no, sha256):
+        return pages_engineer.evidence(self._ctx(), request, ticket_no, sha256)
+
+
+from . import pages_engineer  # the engineer's block above (imported last)

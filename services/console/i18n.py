@@ -151,3 +151,7 @@ def pick(lang: str | None) -> str:
 def translate(lang: str, key: str, **values) -> str:
     text = CATALOGUE[pick(lang)].get(key) or CATALOGUE[DEFAULT_LANG].get(key) or key
     return text.format(**values) if values else text
+
+
+from . import i18n_board  # noqa: E402  (the board's strings)
+for _l in LANGS: CATALOGUE[_l].update(i18n_board.STRINGS[_l])  # noqa: E701

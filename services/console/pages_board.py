@@ -20,7 +20,7 @@ from .service_layer.live import Hub, stream
 
 
 # -- live updates ---------------------------------------------------------------------------
-def live_stream(ctx: Context, request, hub: Hub) -> Response:
+def live_stream(ctx: Context, request, hub: Hub, bus_ready: bool = True) -> Response:
     """``text/event-stream`` of the events of the user's branch (HQ: all, or ``?branch=``).
     The body is iterated by the web server after this returns: no worker is held."""
     visit = visit_of(ctx, request)
@@ -29,7 +29,7 @@ def live_stream(ctx: Context, request, hub: Hub) -> Response:
     branch = live.scope(visit.user.branch, request.args.get("branch"))
     # eventlet's server would gather small writes into 4 KiB chunks: send each at once
     request.environ["eventlet.minimum_write_chunk_size"] = 0
-    body = stream(hub, branch, until=visit.session.expires_at.timestamp())
+    body = stream(hub, branch, until=visit.session.expires_at.timestamp(), bus_ready=bus_ready)
     return Response(body, status=200, content_type="text/event-stream; charset=utf-8",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no",
                              "X-Content-Type-Options": "nosniff"})
@@ -69,11 +69,11 @@ def _board_data(ctx: Context, visit: Visit, branch: str) -> dict:
 
 
 def _board_context(visit: Visit, branch: str) -> dict:
-    return {"branch": branch, "live_url": "/console/live" + (
-                "" if branch == live.HQ else f"?branch={quote(branch)}"),
-            "jobs_url": "/console/board/jobs" + (
-                "" if branch == live.HQ else f"?branch={quote(branch)}"),
-            "live_events": live.BOARD_EVENTS, "branch_codes": sorted(branches()),
+    # a branch user's stream and list are their branch's anyway; HQ names the one it picked
+    query = f"?branch={quote(branch)}" if visit.user.is_hq and branch != live.HQ else ""
+    return {"branch": branch, "live_url": "/console/live" + query,
+            "jobs_url": "/console/board/jobs" + query, "live_events": live.BOARD_EVENTS,
+            "branch_codes": sorted(branches()),
             "view_branch": branch if branch != live.HQ else None}
 
 

@@ -111,7 +111,8 @@ class ConsoleService(BaseService):
           "events, one per platform event about a ticket (type, ticket_no, branch).",
           media={"text/event-stream": {"schema": {"type": "string"}}})
     def live_updates(self, request):
-        return pages_board.live_stream(self._ctx(), request, self.live.hub)
+        return pages_board.live_stream(self._ctx(), request, self.live.hub,
+                                       self.live.consumer.connected.is_set())
 
     @http("GET", "/console/board")
     @page("The dispatch board of the user's branch (HQ: all, or ?branch=), from dispatch's API.")

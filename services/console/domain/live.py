@@ -72,9 +72,10 @@ def sse(event: LiveEvent) -> str:
     return f"event: {event.type}\ndata: {data}\n\n"
 
 
-def sse_hello() -> str:
-    """The first lines of a stream: the reconnection delay and a comment (headers go out)."""
-    return f"retry: {RETRY_MS}\n: connected\n\n"
+def sse_hello(bus_ready: bool = True) -> str:
+    """The first lines of a stream: the reconnection delay and a comment (the headers go out
+    with it) saying whether the console hears the bus yet."""
+    return f"retry: {RETRY_MS}\n: connected, bus {'ready' if bus_ready else 'reconnecting'}\n\n"
 
 
 def sse_heartbeat() -> str:

@@ -91,14 +91,14 @@ class Hub:
 
 def stream(hub: Hub, branch: str, until: float | None = None,
            heartbeat: float = live.HEARTBEAT_S,
-           clock: Callable[[], float] = time.time) -> Iterator[bytes]:
+           clock: Callable[[], float] = time.time, bus_ready: bool = True) -> Iterator[bytes]:
     """The ``text/event-stream`` body of one subscriber scoped to ``branch`` (``HQ``: all),
     ending at ``until`` (a session's expiry, epoch seconds) if given."""
     sub = hub.subscribe(branch)
 
     def gen():
         try:
-            yield live.sse_hello().encode()
+            yield live.sse_hello(bus_ready).encode()
             while True:
                 left = heartbeat if until is None else min(heartbeat, until - clock())
                 if left <= 0:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
 from typing import get_args
 
 from aftersales.contracts.common import SLA_STAGES

@@ -104,7 +104,9 @@ class LiveConsumer:
                     try:
                         conn.drain_events(timeout=1)
                     except socket.timeout:
-                        conn.heartbeat_check()
+                        pass
+                    # after every drain: a steady flow of events must not starve our beats
+                    conn.heartbeat_check()
         finally:
             self.connected.clear()
             try:

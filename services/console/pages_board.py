@@ -20,7 +20,8 @@ from .service_layer.live import Hub, stream
 
 
 # -- live updates ---------------------------------------------------------------------------
-def live_stream(ctx: Context, request, hub: Hub, bus_ready: bool = True) -> Response:
+def live_stream(ctx: Context, request, hub: Hub, bus_ready: bool = True,
+                heartbeat: float = live.HEARTBEAT_S) -> Response:
     """``text/event-stream`` of the events of the user's branch (HQ: all, or ``?branch=``).
     The body is iterated by the web server after this returns: no worker is held."""
     visit = visit_of(ctx, request)
@@ -29,7 +30,8 @@ def live_stream(ctx: Context, request, hub: Hub, bus_ready: bool = True) -> Resp
     branch = live.scope(visit.user.branch, request.args.get("branch"))
     # eventlet's server would gather small writes into 4 KiB chunks: send each at once
     request.environ["eventlet.minimum_write_chunk_size"] = 0
-    body = stream(hub, branch, until=visit.session.expires_at.timestamp(), bus_ready=bus_ready)
+    body = stream(hub, branch, until=visit.session.expires_at.timestamp(), heartbeat=heartbeat,
+                  bus_ready=bus_ready)
     return Response(body, status=200, content_type="text/event-stream; charset=utf-8",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no",
                              "X-Content-Type-Options": "nosniff"})

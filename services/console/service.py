@@ -112,7 +112,8 @@ class ConsoleService(BaseService):
           media={"text/event-stream": {"schema": {"type": "string"}}})
     def live_updates(self, request):
         return pages_board.live_stream(self._ctx(), request, self.live.hub,
-                                       self.live.consumer.connected.is_set())
+                                       self.live.consumer.connected.is_set(),
+                                       self.live.heartbeat)
 
     @http("GET", "/console/board")
     @page("The dispatch board of the user's branch (HQ: all, or ?branch=), from dispatch's API.")

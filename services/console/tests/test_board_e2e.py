@@ -30,7 +30,8 @@ LIVE_WITHIN_S = 2.0
 def system(tmp_path_factory, broker_uri):
     # the session's own virtual host: another run's dispatch on shared queues would take
     # this run's tickets (competing consumers), and its events would reach these streams
-    sys_ = System(broker_uri, tmp_path_factory.mktemp("board")).start(
+    sys_ = System(broker_uri, tmp_path_factory.mktemp("board"),
+                  CONSOLE_LIVE_HEARTBEAT_S="0.5").start(
         only=("intake", "dispatch", "console"))
     for args in (("users", "demo"),
                  ("users", "add", "hz-dispatcher", "--name", "杭州派工员", "--branch", "HZ",
@@ -241,3 +242,22 @@ def test_open_streams_hold_no_worker(system):
     finally:
         for st in streams:
             st.close()
+
+
+def _open_streams(system) -> float:
+    text = requests.get(system.url("console", "/metrics"), timeout=5).text
+    found = re.search(r"^aftersales_console_live_streams (\S+)$", text, re.M)
+    return float(found.group(1)) if found else -1.0
+
+
+def test_a_stream_ends_when_its_client_goes_away(system):
+    s = _login(system, "sh-dispatcher")
+    wait_until(lambda: _open_streams(system) == 0, timeout=5, what="earlier streams ended")
+    before = 0
+    st = Stream(system, s)
+    st.hello()
+    assert st.comments.get(timeout=5) == ": heartbeat"        # CONSOLE_LIVE_HEARTBEAT_S
+    assert _open_streams(system) == before + 1
+    st.close()
+    # the next heartbeat's write fails: the server ends the stream and drops its subscriber
+    wait_until(lambda: _open_streams(system) == before, timeout=5, what="the stream ended")

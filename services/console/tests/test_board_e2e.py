@@ -156,11 +156,11 @@ def live_ticket(system):
         hz_ticket = _file_ticket(system, "HZ")
         hz.wait_for("ticket_opened", hz_ticket)
         hz_got = list(hz.seen)
-        yield {"ticket_no": ticket_no, "started": started, "opened": (opened_at, opened),
-               "assigned": (assigned_at, assigned), "hq_at": hq_at, "hz_got": hz_got}
     finally:
         for st in (sh, hz, hq):
             st.close()
+    return {"ticket_no": ticket_no, "started": started, "opened": (opened_at, opened),
+            "assigned": (assigned_at, assigned), "hq_at": hq_at, "hz_got": hz_got}
 
 
 def test_the_dispatcher_sees_the_ticket_open_and_get_its_engineer_within_2s(live_ticket):

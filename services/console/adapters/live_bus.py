@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import uuid
 
@@ -103,7 +102,7 @@ class LiveConsumer:
                 while not self._stopped:
                     try:
                         conn.drain_events(timeout=1)
-                    except socket.timeout:
+                    except TimeoutError:
                         pass
                     # after every drain: a steady flow of events must not starve our beats
                     conn.heartbeat_check()

@@ -9,6 +9,8 @@ import json
 import queue
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime
@@ -19,7 +21,7 @@ import requests
 from services.console.service_layer.users import DEMO_PASSWORD
 from tests.support.data import repair_request
 from tests.support.fixtures import auth
-from tests.support.processes import System
+from tests.support.processes import ROOT, System
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -45,9 +47,6 @@ def system(tmp_path_factory, broker_uri):
 
 
 def _cli_with_stdin(system, args, text):
-    import subprocess
-    import sys
-    from tests.support.processes import ROOT
     return subprocess.run([sys.executable, "-m", "aftersales", *args], env=system.env,
                           cwd=ROOT, capture_output=True, text=True, timeout=120, input=text)
 
@@ -74,8 +73,8 @@ class Stream:
                                 stream=True, timeout=(5, 60))
         assert self.resp.status_code == 200
         assert self.resp.headers["Content-Type"].startswith("text/event-stream")
-        self.comments: "queue.Queue[str]" = queue.Queue()
-        self.events: "queue.Queue[tuple[float, str, dict]]" = queue.Queue()
+        self.comments: queue.Queue[str] = queue.Queue()
+        self.events: queue.Queue[tuple[float, str, dict]] = queue.Queue()
         self.seen: list[tuple[str, dict]] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -89,7 +88,7 @@ class Stream:
                     name = line[7:]
                 elif line.startswith("data: "):
                     self.events.put((time.time(), name, json.loads(line[6:])))
-        except Exception:      # closed by the test
+        except (OSError, ValueError, requests.RequestException):   # hung up by the test
             pass
 
     def hello(self) -> str:

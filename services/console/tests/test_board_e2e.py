@@ -226,6 +226,13 @@ def test_a_job_is_reassigned_through_the_console_with_its_ranking(system, live_t
     assert done.status_code == 200, done.text
     assert 'role="status"' in done.text and 'id="ranking"' in done.text
     assert 'class="chosen"' in done.text
+    s.get(system.url("console", "/console/lang?to=en&back=/console/board"), timeout=10)
+    en = s.get(url, timeout=10)
+    assert "Ranking and its explanation" in en.text and "The next best-ranked engineer" in en.text
+    home = s.get(system.url("console", "/console/home"), timeout=10).text
+    assert '<a href="/console/board">' in home                 # the nav link, for a dispatcher
+    agent = _login(system, "sh-agent").get(system.url("console", "/console/home"), timeout=10)
+    assert '<a href="/console/board" hidden>' in agent.text
 
 
 def test_open_streams_hold_no_worker(system):

@@ -155,3 +155,6 @@ def translate(lang: str, key: str, **values) -> str:
 from . import i18n_engineer
 
 for _l in LANGS: CATALOGUE[_l].update(i18n_engineer.STRINGS[_l])
+
+from . import i18n_board  # noqa: E402  (the board's strings)
+for _l in LANGS: CATALOGUE[_l].update(i18n_board.STRINGS[_l])  # noqa: E701

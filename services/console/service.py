@@ -19,6 +19,8 @@ from .adapters.api import base_url
 from .adapters.unit_of_work import ConsoleUnitOfWork
 from .domain.model import DEFAULT_SESSION_HOURS
 from .service_layer.keys import KeyMinter
+from . import pages_board  # noqa: E402  (board)
+from .live_provider import LiveUpdates  # (board)
 
 log = logging.getLogger(__name__)
 HTML = {"text/html": {"schema": {"type": "string"}}}
@@ -127,6 +129,39 @@ class ConsoleService(BaseService):
           media={"image/png": {"schema": {"type": "string", "format": "binary"}}})
     def engineer_evidence(self, request, ticket_no, sha256):
         return pages_engineer.evidence(self._ctx(), request, ticket_no, sha256)
+
+    # -- board ----
+    live = LiveUpdates()
+
+    @http("GET", "/console/live")
+    @page("Live updates of the user's branch (HQ: every branch, or ?branch=): server-sent "
+          "events, one per platform event about a ticket (type, ticket_no, branch).",
+          media={"text/event-stream": {"schema": {"type": "string"}}})
+    def live_updates(self, request):
+        return pages_board.live_stream(self._ctx(), request, self.live.hub,
+                                       self.live.consumer.connected.is_set(),
+                                       self.live.heartbeat)
+
+    @http("GET", "/console/board")
+    @page("The dispatch board of the user's branch (HQ: all, or ?branch=), from dispatch's API.")
+    def board(self, request):
+        return pages_board.board(self._ctx(), request)
+
+    @http("GET", "/console/board/jobs")
+    @page("The board's job list alone (re-fetched on a live event).")
+    def board_jobs(self, request):
+        return pages_board.board_jobs(self._ctx(), request)
+
+    @http("GET", "/console/board/jobs/<string:ticket_no>/assign")
+    @page("The assignment form of a job, with its last decision's ranking.")
+    def board_assign_form(self, request, ticket_no):
+        return pages_board.assign_form(self._ctx(), request, ticket_no)
+
+    @http("POST", "/console/board/jobs/<string:ticket_no>/assign")
+    @page("Assign or reassign a job by hand (form: engineer_id, reason, csrf) through "
+          "dispatch's API; shows the decision's ranking and explanation.")
+    def board_assign(self, request, ticket_no):
+        return pages_board.assign_submit(self._ctx(), request, ticket_no)
 
 
 from . import pages_engineer  # the engineer's block above (imported last)

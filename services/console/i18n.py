@@ -151,3 +151,8 @@ def pick(lang: str | None) -> str:
 def translate(lang: str, key: str, **values) -> str:
     text = CATALOGUE[pick(lang)].get(key) or CATALOGUE[DEFAULT_LANG].get(key) or key
     return text.format(**values) if values else text
+
+
+from . import i18n_desk  # noqa: E402
+for _l in LANGS:
+    CATALOGUE[_l].update(i18n_desk.STRINGS[_l])

@@ -75,6 +75,11 @@ class Screens:
 @pytest.fixture(scope="module")
 def chromium():
     """The launched headless chromium of a test module."""
+    import sys
+    if "eventlet" in sys.modules and sys.modules["eventlet"].patcher.is_monkey_patched("socket"):
+        pytest.fail("Playwright can hang under eventlet's monkey-patching (the root conftest): run "
+                    "the browser module with `pytest --noconftest` (see test_desk_browser.py)",
+                    pytrace=False)
     path = chromium_path()
     if path is None:
         _unavailable(f"chromium is not installed at {CHROMIUM}")

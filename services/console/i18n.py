@@ -158,3 +158,7 @@ for _l in LANGS: CATALOGUE[_l].update(i18n_engineer.STRINGS[_l])
 
 from . import i18n_board  # noqa: E402  (the board's strings)
 for _l in LANGS: CATALOGUE[_l].update(i18n_board.STRINGS[_l])  # noqa: E701
+
+from . import i18n_desk  # noqa: E402
+for _l in LANGS:
+    CATALOGUE[_l].update(i18n_desk.STRINGS[_l])

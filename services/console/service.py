@@ -14,7 +14,7 @@ from aftersales.openapi import documented
 from aftersales.service import BaseService, Store
 from aftersales.web import http
 
-from . import pages, web
+from . import pages, pages_desk, web
 from .adapters.api import base_url
 from .adapters.unit_of_work import ConsoleUnitOfWork
 from .domain.model import DEFAULT_SESSION_HOURS
@@ -162,6 +162,34 @@ class ConsoleService(BaseService):
           "dispatch's API; shows the decision's ranking and explanation.")
     def board_assign(self, request, ticket_no):
         return pages_board.assign_submit(self._ctx(), request, ticket_no)
+
+    # -- desk ----
+    @http("GET", "/console/desk/new")
+    @page("The service desk's new-request form (agents, managers; HQ names the branch).")
+    def desk_new_form(self, request):
+        return pages_desk.new_form(self._ctx(), request)
+
+    @http("POST", "/console/desk/new")
+    @page("File a repair request with intake (form: the request's fields, csrf); to the "
+          "ticket page, or the form with intake's field errors.")
+    def desk_new_submit(self, request):
+        return pages_desk.new_submit(self._ctx(), request)
+
+    @http("GET", "/console/desk/asset")
+    @page("The warranty lookup as the serial number is typed (an htmx fragment): the asset's "
+          "warranty and its past tickets.")
+    def desk_asset(self, request):
+        return pages_desk.asset_lookup(self._ctx(), request)
+
+    @http("GET", "/console/tickets/<string:ticket_no>")
+    @page("The ticket page: its data, timeline, SLA clocks and the cancel action.")
+    def desk_ticket(self, request, ticket_no):
+        return pages_desk.ticket_page(self._ctx(), request, ticket_no)
+
+    @http("POST", "/console/tickets/<string:ticket_no>/cancel")
+    @page("Cancel the ticket (form: reason, csrf).")
+    def desk_cancel(self, request, ticket_no):
+        return pages_desk.cancel(self._ctx(), request, ticket_no)
 
 
 from . import pages_engineer  # the engineer's block above (imported last)

@@ -12,8 +12,8 @@ import traceback
 def green_stacks() -> str:
     import greenlet
     parts = []
-    for ob in gc.get_objects():
-        if isinstance(ob, greenlet.greenlet) and ob.gr_frame is not None:
+    for ob in _alive(greenlet.greenlet):
+        if ob.gr_frame is not None:
             parts.append(f"--- green thread {id(ob):#x}\n" + "".join(traceback.format_stack(ob.gr_frame)))
     return f"=== {len(parts)} green threads\n" + "\n".join(parts)
 
@@ -22,16 +22,15 @@ def broker_sockets() -> str:
     """Each AMQP transport of the process: its socket's descriptor, peer, timeout, state."""
     from amqp.transport import _AbstractTransport
     lines = []
-    for ob in gc.get_objects():
-        if isinstance(ob, _AbstractTransport):
-            sock = ob.sock
-            try:
-                peer = sock.getpeername() if sock is not None else None
-            except OSError as exc:
-                peer = f"{type(exc).__name__}: {exc}"
-            lines.append(f"transport {id(ob):#x} host={ob.host} connected={ob.connected} "
-                         f"fd={sock.fileno() if sock is not None else None} peer={peer} "
-                         f"timeout={sock.gettimeout() if sock is not None else None}")
+    for ob in _alive(_AbstractTransport):
+        sock = ob.sock
+        try:
+            peer = sock.getpeername() if sock is not None else None
+        except OSError as exc:
+            peer = f"{type(exc).__name__}: {exc}"
+        lines.append(f"transport {id(ob):#x} host={ob.host} connected={ob.connected} "
+                     f"fd={sock.fileno() if sock is not None else None} peer={peer} "
+                     f"timeout={sock.gettimeout() if sock is not None else None}")
     try:
         from eventlet import hubs
         hub = hubs.get_hub()
@@ -40,6 +39,18 @@ def broker_sockets() -> str:
     except Exception as exc:   # diagnostics never fail the process
         lines.append(f"hub: {exc!r}")
     return "\n".join(lines)
+
+
+def _alive(kind) -> list:
+    """The live objects of ``kind`` (a dead weak proxy among gc's objects raises on touch)."""
+    found = []
+    for ob in gc.get_objects():
+        try:
+            if isinstance(ob, kind):
+                found.append(ob)
+        except ReferenceError:
+            continue
+    return found
 
 
 def _dump(signum, frame):
